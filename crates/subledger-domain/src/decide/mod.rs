@@ -1,0 +1,317 @@
+//! `decide(state, command, context, catalog) -> Result<Vec<Event>, Rejection>`: the
+//! pure decider. It reads the state, the command, who sends it and when, and the
+//! catalog; it returns the events to append or the reason for refusing. No IO, no
+//! clock, no randomness: new ids derive from the command id, so deciding the same
+//! command twice gives the same events (GEN-5).
+
+mod addons;
+mod customer;
+mod keys;
+mod lifecycle;
+mod purchase;
+mod seats;
+mod transfer;
+mod trial;
+mod upgrade;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::actor::{Action, Actor, Role};
+use crate::billing;
+use crate::catalog::{Catalog, Product};
+use crate::command::Command;
+use crate::event::{Event, EventData};
+use crate::rejection::Rejection;
+use crate::state::{CustomerState, Status, Subscription};
+
+/// GEN-4: the most accepted commands one subscription takes after its purchase.
+pub const UPDATE_LIMIT: u32 = 1200;
+
+/// Who sends the command, when, and under which id.
+#[derive(Debug, Clone)]
+pub struct CommandContext<'a> {
+    /// The idempotency key (GEN-5); new ids (subscriptions, orders, transfers)
+    /// derive from it.
+    pub command_id: Uuid,
+    pub actor: &'a Actor,
+    pub now: DateTime<Utc>,
+    /// For `RevealKey` only: the fingerprint of the key the key provider issued
+    /// for the subscription. The key itself never enters the domain (KEY-1).
+    pub key_fingerprint: Option<&'a str>,
+}
+
+/// Decides one command. On success the events are in the order they must be
+/// appended; on refusal nothing is to be written (GEN-6).
+pub fn decide(
+    state: &CustomerState,
+    command: &Command,
+    ctx: &CommandContext<'_>,
+    catalog: &Catalog,
+) -> Result<Vec<Event>, Rejection> {
+    let mut d = Decision {
+        state,
+        catalog,
+        ctx,
+        events: Vec::new(),
+    };
+    d.run(command)?;
+    Ok(d.events)
+}
+
+/// The working context of one decision.
+pub(crate) struct Decision<'a> {
+    pub state: &'a CustomerState,
+    pub catalog: &'a Catalog,
+    pub ctx: &'a CommandContext<'a>,
+    pub events: Vec<Event>,
+}
+
+/// What kind of command is asking for a subscription, which decides the refusal
+/// for a closed one (CAN-5, KEY-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    Change,
+    Keys,
+}
+
+impl<'a> Decision<'a> {
+    fn run(&mut self, command: &Command) -> Result<(), Rejection> {
+        use Command::*;
+        match command {
+            CreateCustomer { .. } | RequestRelationship { .. } | AcceptRelationship { .. } => {
+                customer::decide(self, command)
+            }
+            Purchase { .. } => purchase::decide(self, command),
+            AddSeats {
+                subscription_id,
+                seats,
+            } => seats::add(self, *subscription_id, *seats),
+            ReduceSeats {
+                subscription_id,
+                seats,
+            } => seats::reduce(self, *subscription_id, *seats),
+            Suspend { subscription_id } => lifecycle::suspend(self, *subscription_id),
+            Reactivate { subscription_id } => lifecycle::reactivate(self, *subscription_id),
+            SetAutoRenew {
+                subscription_id,
+                enabled,
+            } => lifecycle::set_auto_renew(self, *subscription_id, *enabled),
+            ScheduleChange { .. } | ClearScheduledChange { .. } => {
+                lifecycle::scheduled_change(self, command)
+            }
+            Cancel { subscription_id } => lifecycle::cancel(self, *subscription_id),
+            Upgrade { .. } => upgrade::decide(self, command),
+            ConvertTrial { .. } => trial::convert(self, command),
+            RequestTransfer { .. } | AcceptTransfer { .. } | RejectTransfer { .. } => {
+                transfer::decide(self, command)
+            }
+            RevealKey { .. } | DownloadSoftware { .. } | CopyDownloadLink { .. } => {
+                keys::decide(self, command)
+            }
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.ctx.now
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.ctx.now.date_naive()
+    }
+
+    pub fn actor(&self) -> &Actor {
+        self.ctx.actor
+    }
+
+    pub fn emit(&mut self, data: EventData) {
+        self.events.push(Event {
+            at: self.ctx.now,
+            command_id: Some(self.ctx.command_id),
+            actor: Some(self.ctx.actor.clone()),
+            data,
+        });
+    }
+
+    /// Emits a billing line unless it is for nothing (a trial, a last-day credit).
+    pub fn emit_line(&mut self, line: Option<billing::Line>) {
+        if let Some(line) = line.filter(|l| l.line.amount.amount_minor > 0) {
+            self.emit(line.into_event());
+        }
+    }
+
+    /// A new id derived from the command id: deterministic, unique per label.
+    pub fn derived_id(&self, label: &str) -> Uuid {
+        Uuid::new_v5(&self.ctx.command_id, label.as_bytes())
+    }
+
+    /// GEN-3: the actor's roles must allow the action (403 otherwise). Returns the
+    /// role it acts under.
+    pub fn require(&self, action: Action) -> Result<Role, Rejection> {
+        if !action.allows(self.actor()) {
+            let roles: Vec<&str> = action.allowed_roles().iter().map(|r| r.as_str()).collect();
+            return Err(Rejection::forbidden(
+                "GEN-3",
+                format!(
+                    "{} may not do this; it needs one of the roles {}",
+                    self.actor().user,
+                    roles.join(", ")
+                ),
+            )
+            .with("required_roles", roles));
+        }
+        Ok(self
+            .actor()
+            .acting_role(action.allowed_roles())
+            .unwrap_or(Role::AdminAgent))
+    }
+
+    /// The acting partner (present once `require` accepted a partner action).
+    pub fn partner_id(&self) -> Uuid {
+        self.actor().partner_id.unwrap_or_default()
+    }
+
+    /// GEN-2: the customer, if this partner has an active relationship with it;
+    /// anything else is not found.
+    pub fn related_customer(
+        &self,
+        customer_id: Uuid,
+    ) -> Result<&'a crate::state::Customer, Rejection> {
+        match &self.state.customer {
+            Some(c)
+                if c.customer_id == customer_id
+                    && self.state.has_active_relationship(self.partner_id()) =>
+            {
+                Ok(c)
+            }
+            _ => Err(Rejection::not_found("customer", customer_id)),
+        }
+    }
+
+    /// GEN-2: a subscription of which the acting partner is the partner of record.
+    pub fn own_subscription(&self, id: Uuid) -> Result<&'a Subscription, Rejection> {
+        match self.state.subscriptions.get(&id) {
+            Some(s)
+                if s.partner_id == self.partner_id()
+                    && self.state.has_active_relationship(self.partner_id()) =>
+            {
+                Ok(s)
+            }
+            _ => Err(Rejection::not_found("subscription", id)),
+        }
+    }
+
+    /// A subscription this partner may act on, not closed (CAN-5, TRF-3, KEY-5,
+    /// REN-3), and below its update limit (GEN-4).
+    pub fn open_subscription(&self, id: Uuid, usage: Use) -> Result<&'a Subscription, Rejection> {
+        let s = self.own_subscription(id)?;
+        match (s.status, usage) {
+            (Status::Cancelled | Status::Transferred | Status::Expired, Use::Keys) => {
+                return Err(Rejection::rule(
+                    "KeysRevoked",
+                    "KEY-5",
+                    format!(
+                        "subscription {id} is {}: its keys and download links are revoked",
+                        s.status.as_str()
+                    ),
+                )
+                .with("status", s.status)
+                .with("closed_at", s.closed_at));
+            }
+            (Status::Cancelled, Use::Change) => {
+                return Err(Rejection::rule(
+                    "SubscriptionCancelled",
+                    "CAN-5",
+                    format!("subscription {id} was cancelled; it cannot be reactivated or changed"),
+                )
+                .with("status", s.status)
+                .with("closed_at", s.closed_at));
+            }
+            (Status::Transferred, Use::Change) => {
+                return Err(Rejection::rule(
+                    "SubscriptionCancelled",
+                    "TRF-3",
+                    format!(
+                        "subscription {id} was transferred to another partner; it behaves as cancelled"
+                    ),
+                )
+                .with("status", s.status)
+                .with("closed_at", s.closed_at));
+            }
+            (Status::Expired, Use::Change) => {
+                return Err(Rejection::rule(
+                    "SubscriptionExpired",
+                    "REN-3",
+                    format!("subscription {id} has expired; buy a new one"),
+                )
+                .with("status", s.status)
+                .with("closed_at", s.closed_at)
+                .with("data_deleted", s.data_deleted));
+            }
+            _ => {}
+        }
+        if s.update_count >= UPDATE_LIMIT {
+            return Err(Rejection::rule(
+                "UpdateLimitReached",
+                "GEN-4",
+                format!(
+                    "subscription {id} has had {} updates, the limit is {UPDATE_LIMIT}; buy a second \
+                     subscription of {} coterminous with this one (term end {}) and make further \
+                     changes there",
+                    s.update_count,
+                    s.product_id,
+                    s.term_end_date.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
+                ),
+            )
+            .with("limit", UPDATE_LIMIT)
+            .with("update_count", s.update_count)
+            .with("product_id", &s.product_id)
+            .with("coterm_date", s.term_end_date));
+        }
+        Ok(s)
+    }
+
+    pub fn product(&self, product_id: &str, field: &str) -> Result<&'a Product, Rejection> {
+        self.catalog.product(product_id).ok_or_else(|| {
+            Rejection::rule(
+                "UnknownProduct",
+                "CAT-4",
+                format!("product `{product_id}` is not in the catalog"),
+            )
+            .with("field", field)
+            .with("product_id", product_id)
+        })
+    }
+}
+
+/// A trial's quantity and status are frozen (TRI-3).
+pub(crate) fn refuse_trial(s: &Subscription, what: &str) -> Result<(), Rejection> {
+    if s.trial {
+        return Err(Rejection::rule(
+            "TrialNotModifiable",
+            "TRI-3",
+            format!(
+                "subscription {} is a trial: {what} is not possible during a trial; convert it first",
+                s.subscription_id
+            ),
+        )
+        .with("trial_ends_on", s.term_end_date));
+    }
+    Ok(())
+}
+
+/// No seat or status changes on a suspended subscription (SEAT-6).
+pub(crate) fn refuse_suspended(s: &Subscription, rule: &str, what: &str) -> Result<(), Rejection> {
+    if s.status == Status::Suspended {
+        return Err(Rejection::rule(
+            "SubscriptionSuspended",
+            rule,
+            format!(
+                "subscription {} is suspended: {what} is not possible until it is reactivated",
+                s.subscription_id
+            ),
+        )
+        .with("status", s.status));
+    }
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! Transfers between partners (TRF-1..5).
+
+use std::collections::BTreeSet;
+
+use chrono::TimeDelta;
+
+use super::Decision;
+use crate::actor::Action;
+use crate::billing;
+use crate::command::Command;
+use crate::event::{BillingReason, EventData, Origin, SubscriptionCreated};
+use crate::rejection::{Rejection, RejectionKind};
+use crate::state::{RelationshipStatus, Status, Subscription, Transfer, TransferStatus};
+
+/// TRF-5 ruling: an unanswered request expires after 30 days.
+pub const TRANSFER_TTL: TimeDelta = TimeDelta::days(30);
+
+pub(super) fn decide(d: &mut Decision<'_>, command: &Command) -> Result<(), Rejection> {
+    match command {
+        Command::RequestTransfer {
+            customer_id,
+            source_partner_id,
+            customer_email,
+        } => request(d, *customer_id, *source_partner_id, customer_email),
+        Command::AcceptTransfer {
+            transfer_id,
+            subscription_ids,
+        } => {
+            d.require(Action::AnswerTransfer)?;
+            let t = pending_transfer(d, *transfer_id)?;
+            accept(d, t, subscription_ids)
+        }
+        Command::RejectTransfer { transfer_id } => {
+            d.require(Action::AnswerTransfer)?;
+            pending_transfer(d, *transfer_id)?;
+            d.emit(EventData::TransferRejected {
+                transfer_id: *transfer_id,
+            });
+            Ok(())
+        }
+        _ => unreachable!("transfer::decide is only called for transfer commands"),
+    }
+}
+
+/// TRF-1: the target partner, related to the customer, asks for a transfer.
+fn request(
+    d: &mut Decision<'_>,
+    customer_id: uuid::Uuid,
+    source_partner_id: uuid::Uuid,
+    customer_email: &str,
+) -> Result<(), Rejection> {
+    d.require(Action::RequestRelationshipOrTransfer)?;
+    let partner_id = d.partner_id();
+    if let Some(c) = &d.state.customer
+        && c.customer_id == customer_id
+        && d.state.relationships.get(&partner_id) == Some(&RelationshipStatus::Requested)
+    {
+        return Err(Rejection::rule(
+            "RelationshipNotAccepted",
+            "TRF-1",
+            format!(
+                "customer {customer_id} has not accepted partner {partner_id}'s relationship request yet; \
+                 its global admin must accept it before a transfer can be requested"
+            ),
+        ));
+    }
+    d.related_customer(customer_id)?;
+    if source_partner_id == partner_id {
+        return Err(Rejection::invalid(
+            "TRF-1",
+            "source_partner_id",
+            "the source partner must be another partner than the one requesting the transfer",
+        ));
+    }
+    if !d.state.has_active_relationship(source_partner_id) {
+        return Err(Rejection::new(
+            RejectionKind::NotFound,
+            "NotFound",
+            "TRF-1",
+            format!("partner {source_partner_id} has no relationship with customer {customer_id}"),
+        )
+        .with("source_partner_id", source_partner_id));
+    }
+    let email = customer_email.trim();
+    let email_ok = email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && host.contains('.') && !host.contains('@')
+        });
+    if !email_ok {
+        return Err(Rejection::invalid(
+            "TRF-1",
+            "customer_email",
+            format!("customer_email `{email}` is not an e-mail address"),
+        ));
+    }
+    let transfer_id = d.derived_id("transfer");
+    d.emit(EventData::TransferRequested {
+        transfer_id,
+        customer_id,
+        source_partner_id,
+        target_partner_id: partner_id,
+        customer_email: email.to_owned(),
+        expires_at: d.now() + TRANSFER_TTL,
+    });
+    Ok(())
+}
+
+/// A transfer the acting partner answers as its source, still open (TRF-2, TRF-5).
+fn pending_transfer<'a>(
+    d: &Decision<'a>,
+    transfer_id: uuid::Uuid,
+) -> Result<&'a Transfer, Rejection> {
+    let partner_id = d.partner_id();
+    let t = match d.state.transfers.get(&transfer_id) {
+        Some(t)
+            if t.source_partner_id == partner_id && d.state.has_active_relationship(partner_id) =>
+        {
+            t
+        }
+        Some(t) if t.target_partner_id == partner_id => {
+            return Err(Rejection::forbidden(
+                "TRF-2",
+                format!(
+                    "transfer {transfer_id} is answered by its source partner, not by the partner that asked"
+                ),
+            ));
+        }
+        _ => return Err(Rejection::not_found("transfer", transfer_id)),
+    };
+    if t.status != TransferStatus::Pending {
+        return Err(Rejection::rule(
+            "TransferNotPending",
+            "TRF-5",
+            format!(
+                "transfer {transfer_id} was already {:?}; a request is answered once",
+                t.status
+            )
+            .to_lowercase(),
+        )
+        .with("status", t.status));
+    }
+    if d.now() >= t.expires_at {
+        return Err(Rejection::rule(
+            "TransferExpired",
+            "TRF-5",
+            format!(
+                "transfer {transfer_id} expired unanswered at {}",
+                t.expires_at
+            ),
+        )
+        .with("expired_at", t.expires_at));
+    }
+    Ok(t)
+}
+
+/// TRF-2/3/4: each picked subscription moves, atomically, to the target partner.
+fn accept(d: &mut Decision<'_>, t: &Transfer, picked: &[uuid::Uuid]) -> Result<(), Rejection> {
+    if picked.is_empty() {
+        return Err(Rejection::invalid(
+            "TRF-2",
+            "subscription_ids",
+            "pick at least one subscription to transfer",
+        ));
+    }
+    if picked.len() != picked.iter().collect::<BTreeSet<_>>().len() {
+        return Err(Rejection::invalid(
+            "TRF-2",
+            "subscription_ids",
+            "a subscription is picked twice",
+        ));
+    }
+    let mut subs: Vec<&Subscription> = Vec::with_capacity(picked.len());
+    for id in picked {
+        let s = match d.state.subscriptions.get(id) {
+            Some(s) if s.partner_id == t.source_partner_id => s,
+            _ => return Err(Rejection::not_found("subscription", id)),
+        };
+        if s.status != Status::Active || s.trial {
+            return Err(Rejection::rule(
+                "SubscriptionNotTransferable",
+                "TRF-2",
+                format!(
+                    "only active, paid subscriptions can be transferred; subscription {id} is {}{}",
+                    s.status.as_str(),
+                    if s.trial { " (a trial)" } else { "" }
+                ),
+            )
+            .with("subscription_id", id)
+            .with("status", s.status)
+            .with("trial", s.trial));
+        }
+        subs.push(s);
+    }
+    let today = d.today();
+    let now = d.now();
+    let mut new_ids = Vec::with_capacity(subs.len());
+    for s in subs {
+        let new_id = d.derived_id(&format!("transfer/{}", s.subscription_id));
+        new_ids.push(new_id);
+        // TRF-3: same product, seats, term end date, billing plan and auto-renew;
+        // no cancellation window for either side (ruling).
+        let created = SubscriptionCreated {
+            subscription_id: new_id,
+            customer_id: s.customer_id,
+            partner_id: t.target_partner_id,
+            reseller_id: None,
+            origin: Origin::Transfer {
+                transfer_id: t.transfer_id,
+                source_subscription_id: s.subscription_id,
+            },
+            product_id: s.product_id.clone(),
+            product_name: s.product_name.clone(),
+            kind: s.kind,
+            addon_of: s.addon_of.clone(),
+            quantity: s.quantity,
+            trial: false,
+            term: s.term,
+            billing: s.billing,
+            unit_price: s.unit_price.clone(),
+            tax_inclusive: s.tax_inclusive,
+            auto_renew: s.auto_renew,
+            promotion_id: None,
+            term_start: s.term_start,
+            billing_anchor: s.billing_anchor,
+            term_end_date: s.term_end_date,
+            cancellation_allowed_until: None,
+            seat_batch: None,
+            cancellable: s.cancellable,
+            has_keys: s.has_keys,
+            legacy_software: s.legacy_software,
+        };
+        let new_sub = Subscription::from_created(&created, now);
+        let credit = billing::unused_credit(s, s.quantity, today, BillingReason::TransferSource);
+        let charge = billing::unused_days_charge(
+            &new_sub,
+            &s.unit_price,
+            s.quantity,
+            today,
+            BillingReason::TransferTarget,
+        );
+        d.emit(EventData::SubscriptionCreated(created));
+        d.emit(EventData::SubscriptionTransferred {
+            subscription_id: s.subscription_id,
+            transfer_id: t.transfer_id,
+            to_subscription_id: new_id,
+            to_partner_id: t.target_partner_id,
+        });
+        d.emit_line(credit);
+        d.emit_line(charge);
+    }
+    d.emit(EventData::TransferAccepted {
+        transfer_id: t.transfer_id,
+        subscription_ids: picked.to_vec(),
+        new_subscription_ids: new_ids,
+    });
+    Ok(())
+}

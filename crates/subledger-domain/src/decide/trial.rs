@@ -1,0 +1,191 @@
+//! ConvertTrial (TRI-4..6): into a new paid subscription or an existing one.
+
+use super::addons::{self, SeatDelta};
+use super::purchase::{
+    SEVEN_DAYS, TRIAL_SEATS, cancellation_window, first_charge, plan_price, tax_inclusive,
+};
+use super::{Decision, Use};
+use crate::actor::Action;
+use crate::billing;
+use crate::calendar::{Billing, Term, term_end_date};
+use crate::command::Command;
+use crate::event::{
+    BillingReason, EventData, ExpiryReason, Origin, SeatBatch, SubscriptionCreated,
+};
+use crate::rejection::Rejection;
+use crate::state::{Status, Subscription};
+
+pub(super) fn convert(d: &mut Decision<'_>, command: &Command) -> Result<(), Rejection> {
+    let Command::ConvertTrial {
+        subscription_id: id,
+        target_subscription_id,
+        quantity,
+        term,
+        billing: billing_plan,
+    } = command
+    else {
+        unreachable!("trial::convert is only called for ConvertTrial")
+    };
+    let id = *id;
+    d.require(Action::Manage)?;
+    let s = d.open_subscription(id, Use::Change)?;
+    if !s.trial {
+        return Err(Rejection::rule(
+            "NotATrial",
+            "TRI-4",
+            format!("subscription {id} is not a trial"),
+        ));
+    }
+    let product = d.product(&s.product_id, "subscription_id")?;
+    let now = d.now();
+    let today = d.today();
+
+    if let Some(target_id) = target_subscription_id {
+        if quantity.is_some() || term.is_some() || billing_plan.is_some() {
+            return Err(Rejection::invalid(
+                "TRI-4",
+                "target_subscription_id",
+                "a conversion into an existing subscription keeps its term and billing and adds the trial's \
+                 seats: give either target_subscription_id or quantity/term/billing",
+            ));
+        }
+        let t = d.own_subscription(*target_id)?;
+        if t.product_id != s.product_id || t.trial || t.status != Status::Active {
+            return Err(Rejection::rule(
+                "ConversionTargetInvalid",
+                "TRI-4",
+                format!(
+                    "subscription {target_id} must be an active, paid subscription of {}",
+                    s.product_id
+                ),
+            )
+            .with("target_product_id", &t.product_id)
+            .with("target_status", t.status));
+        }
+        if t.term_end_date < s.term_end_date {
+            return Err(Rejection::rule(
+                "ConversionTargetEndsEarlier",
+                "TRI-4",
+                format!(
+                    "subscription {target_id} ends on {}, before the trial's end {}",
+                    t.term_end_date.map(|x| x.to_string()).unwrap_or_default(),
+                    s.term_end_date.map(|x| x.to_string()).unwrap_or_default()
+                ),
+            )
+            .with("target_term_end_date", t.term_end_date)
+            .with("trial_term_end_date", s.term_end_date));
+        }
+        super::purchase::check_quantity(
+            product,
+            t.quantity.saturating_add(s.quantity),
+            "target_subscription_id",
+        )?;
+        addons::check(
+            d,
+            &[SeatDelta {
+                product_id: s.product_id.clone(),
+                seats: 0,
+            }],
+        )?;
+        let charge = billing::addition_charge(t, s.quantity, today, BillingReason::TrialConversion);
+        d.emit(EventData::TrialConverted {
+            subscription_id: id,
+            target_subscription_id: t.subscription_id,
+            seats: s.quantity,
+            into_existing: true,
+            automatic: false,
+        });
+        d.emit_line(charge);
+        d.emit(EventData::SubscriptionExpired {
+            subscription_id: id,
+            reason: ExpiryReason::TrialConverted,
+            data_deleted: false,
+        });
+        return Ok(());
+    }
+
+    let quantity = quantity.unwrap_or(TRIAL_SEATS);
+    if quantity < TRIAL_SEATS {
+        return Err(Rejection::rule(
+            "ConversionBelowTrialSeats",
+            "TRI-4",
+            format!(
+                "a trial converts mid-term to at least {TRIAL_SEATS} seats; {quantity} were asked"
+            ),
+        )
+        .with("minimum", TRIAL_SEATS)
+        .with("requested", quantity));
+    }
+    super::purchase::check_quantity(product, quantity, "quantity")?;
+    let term = term.unwrap_or(Term::P1Y);
+    let billing_plan = billing_plan.unwrap_or(Billing::Monthly);
+    let price = plan_price(product, Some(term), billing_plan, "term")?;
+    let country = d
+        .state
+        .customer
+        .as_ref()
+        .map(|c| c.country.as_str())
+        .unwrap_or("");
+    let new_id = d.derived_id("trial/subscription");
+    // The paid subscription behaves as a purchase (ruling): windows open (PUR-11),
+    // but promotions do not apply (TRI-5).
+    let created = SubscriptionCreated {
+        subscription_id: new_id,
+        customer_id: s.customer_id,
+        partner_id: s.partner_id,
+        reseller_id: s.reseller_id,
+        origin: Origin::TrialConversion {
+            trial_subscription_id: id,
+        },
+        product_id: product.product_id.clone(),
+        product_name: product.name.clone(),
+        kind: product.kind,
+        addon_of: product.requires_any_of.clone(),
+        quantity,
+        trial: false,
+        term: Some(term),
+        billing: billing_plan,
+        unit_price: price,
+        tax_inclusive: tax_inclusive(product, country),
+        auto_renew: true,
+        promotion_id: None,
+        term_start: now,
+        billing_anchor: today,
+        term_end_date: Some(term_end_date(today, term)),
+        cancellation_allowed_until: product
+            .cancellable
+            .then(|| cancellation_window(product.kind, billing_plan, now)),
+        seat_batch: Some(SeatBatch {
+            seats: quantity,
+            added_at: now,
+            refundable_until: now + SEVEN_DAYS,
+        }),
+        cancellable: product.cancellable,
+        has_keys: product.has_keys,
+        legacy_software: false,
+    };
+    // The trial's seats leave as the paid ones arrive (PUR-6/7).
+    addons::check(
+        d,
+        &[SeatDelta {
+            product_id: product.product_id.clone(),
+            seats: i64::from(quantity) - i64::from(s.quantity),
+        }],
+    )?;
+    let sub = Subscription::from_created(&created, now);
+    d.emit(EventData::SubscriptionCreated(created));
+    d.emit_line(first_charge(&sub, today, BillingReason::TrialConversion));
+    d.emit(EventData::TrialConverted {
+        subscription_id: id,
+        target_subscription_id: new_id,
+        seats: quantity,
+        into_existing: false,
+        automatic: false,
+    });
+    d.emit(EventData::SubscriptionExpired {
+        subscription_id: id,
+        reason: ExpiryReason::TrialConverted,
+        data_deleted: false,
+    });
+    Ok(())
+}

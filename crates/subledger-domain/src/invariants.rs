@@ -1,0 +1,120 @@
+//! The invariants of RULES.md that must hold in every state the rules can reach.
+//! Property tests, the simulator and the projections' checks reuse them.
+
+use crate::state::{CustomerState, Status};
+
+/// One broken invariant, named and explained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: &'static str,
+    pub message: String,
+}
+
+/// Every invariant of one customer's state; empty when all hold.
+pub fn check(state: &CustomerState) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut fail = |rule: &'static str, message: String| out.push(Violation { rule, message });
+    for s in state.subscriptions.values() {
+        let id = s.subscription_id;
+        let live = s.status.is_live();
+        if live != state.live.contains(&id) {
+            fail(
+                "VIEW-1",
+                format!("{id}: live index disagrees with status {:?}", s.status),
+            );
+        }
+        if live && s.quantity < 1 {
+            fail("SEAT-3", format!("{id}: live with {} seats", s.quantity));
+        }
+        let batched: u32 = s.batches.iter().map(|b| b.seats).sum();
+        if batched > s.quantity {
+            fail(
+                "SEAT-2",
+                format!(
+                    "{id}: batches hold {batched} seats, quantity is {}",
+                    s.quantity
+                ),
+            );
+        }
+        if s.trial && live && s.quantity != crate::policy::TRIAL_SEATS {
+            fail("TRI-1", format!("{id}: a trial with {} seats", s.quantity));
+        }
+        if !live && (s.auto_renew || s.scheduled_change.is_some() || !s.batches.is_empty()) {
+            fail(
+                "CAN-5",
+                format!(
+                    "{id}: closed ({:?}) but still renewing, scheduled or reducible",
+                    s.status
+                ),
+            );
+        }
+        if matches!(s.status, Status::Cancelled | Status::Transferred)
+            && s.has_keys
+            && !s.keys_revoked
+        {
+            fail(
+                "KEY-5",
+                format!("{id}: closed but its keys are not revoked"),
+            );
+        }
+        if s.status == Status::Suspended && s.auto_renew {
+            fail("SUS-2", format!("{id}: suspended with auto-renew on"));
+        }
+        if s.legacy_software && s.auto_renew {
+            fail(
+                "REN-3",
+                format!("{id}: software bought before 2021-10-14 set to auto-renew"),
+            );
+        }
+        if s.update_count > crate::decide::UPDATE_LIMIT {
+            fail("GEN-4", format!("{id}: {} updates", s.update_count));
+        }
+        if let (Some(start), Some(end)) = (Some(s.billing_anchor), s.term_end_date)
+            && end < start
+            && live
+        {
+            fail(
+                "PUR-10",
+                format!("{id}: term ends {end} before it starts {start}"),
+            );
+        }
+    }
+    for t in state.transfers.values() {
+        let pending = t.status == crate::state::TransferStatus::Pending;
+        if pending != state.pending_transfers.contains(&t.transfer_id) {
+            fail(
+                "TRF-5",
+                format!("transfer {}: pending index disagrees", t.transfer_id),
+            );
+        }
+    }
+    out
+}
+
+/// PUR-7 across the customer: Copilot-style add-on seats never exceed the base
+/// seats. Checked separately because time (a base expiring with auto-renew off)
+/// may legitimately end base seats without a command; commands never break it.
+pub fn addon_limits(state: &CustomerState, catalog: &crate::catalog::Catalog) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for s in state.live_subscriptions() {
+        let Some(p) = catalog.product(&s.product_id) else {
+            continue;
+        };
+        if !p.max_of_base || !seen.insert(p.product_id.clone()) {
+            continue;
+        }
+        let held = state.live_seats_of(std::slice::from_ref(&p.product_id));
+        let base = state.live_seats_of(&p.requires_any_of);
+        if held > base {
+            out.push(Violation {
+                rule: "PUR-7",
+                message: format!(
+                    "{}: {held} add-on seats over {base} base seats",
+                    p.product_id
+                ),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,268 @@
+//! Time-driven work (REN-7) as a pure function: given a state and `now`, what is
+//! due (renewals, expiries, trial ends, scheduled marketplace cancellations,
+//! billing-period charges, transfer expiries) and the events it produces, each
+//! stamped with its own due instant, in the order they fall due.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::billing;
+use crate::calendar::{Billing, BillingSchedule, Term, day_after, start_of_day, term_end_date};
+use crate::catalog::Catalog;
+use crate::command::ScheduledChange;
+use crate::event::{
+    BillingReason, CancelReason, Event, EventData, ExpiryReason, SeatBatch, SubscriptionRenewed,
+};
+use crate::policy::{SEVEN_DAYS, TRIAL_SEATS, cancellation_window};
+use crate::state::{CustomerState, Status, Subscription};
+
+/// One piece of due work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Due {
+    /// A billing period starts within the term (BIL-2).
+    PeriodCharge(Uuid),
+    /// The term ends: renew, convert, expire or cancel (REN-1..6, TRI-2, CAN-3).
+    TermEnd(Uuid),
+    /// An unanswered transfer request lapses (TRF-5).
+    TransferExpiry(Uuid),
+}
+
+/// The due instant of each piece of work for one subscription.
+fn subscription_due(s: &Subscription) -> impl Iterator<Item = (DateTime<Utc>, Due)> {
+    let term_end = s
+        .term_ends_at()
+        .map(|at| (at, Due::TermEnd(s.subscription_id)));
+    let period = next_period_start(s).map(|at| (at, Due::PeriodCharge(s.subscription_id)));
+    term_end.into_iter().chain(period)
+}
+
+fn next_period_start(s: &Subscription) -> Option<DateTime<Utc>> {
+    if s.trial {
+        return None;
+    }
+    let end = s.term_end_date?;
+    let schedule = BillingSchedule::new(s.billing_anchor, end, s.billing)?;
+    let billed = s.billed_until?;
+    schedule
+        .next_period_after(billed)
+        .map(|p| start_of_day(p.start))
+}
+
+/// The earliest due work of the customer, if any.
+pub fn next_due(state: &CustomerState) -> Option<(DateTime<Utc>, Due)> {
+    let subs = state.live_subscriptions().flat_map(subscription_due);
+    let transfers = state
+        .pending_transfers
+        .iter()
+        .filter_map(|id| state.transfers.get(id))
+        .map(|t| (t.expires_at, Due::TransferExpiry(t.transfer_id)));
+    subs.chain(transfers).min()
+}
+
+/// A safety bound: no customer has this much work due at once; reaching it means
+/// a defect, and stopping beats looping forever.
+const MAX_STEPS: usize = 1_000_000;
+
+/// All work due at or before `now`, in order; each event is stamped with its due
+/// instant. Folding the events into `state` leaves nothing due at `now`.
+pub fn due_events(state: &CustomerState, now: DateTime<Utc>, catalog: &Catalog) -> Vec<Event> {
+    let mut state = state.clone();
+    let mut out = Vec::new();
+    for _ in 0..MAX_STEPS {
+        let Some((at, due)) = next_due(&state) else {
+            break;
+        };
+        if at > now {
+            break;
+        }
+        let events = run_due(&state, at, due, catalog);
+        if events.is_empty() {
+            break;
+        }
+        for e in &events {
+            state.apply(e);
+        }
+        out.extend(events);
+    }
+    out
+}
+
+/// The events of one piece of due work at its instant `at`.
+pub fn run_due(
+    state: &CustomerState,
+    at: DateTime<Utc>,
+    due: Due,
+    catalog: &Catalog,
+) -> Vec<Event> {
+    let mut out = Vec::new();
+    let mut emit = |data: EventData| {
+        out.push(Event {
+            at,
+            command_id: None,
+            actor: None,
+            data,
+        })
+    };
+    match due {
+        Due::TransferExpiry(transfer_id) => emit(EventData::TransferExpired { transfer_id }),
+        Due::PeriodCharge(id) => {
+            let Some(s) = state.subscriptions.get(&id) else {
+                return out;
+            };
+            if let Some(period) = billing::current_period(s, at.date_naive()) {
+                emit(billing::period_charge(s, period, BillingReason::PeriodStart).into_event());
+            }
+        }
+        Due::TermEnd(id) => {
+            let Some(s) = state.subscriptions.get(&id) else {
+                return out;
+            };
+            term_end(s, at, catalog, &mut emit);
+        }
+    }
+    out
+}
+
+fn term_end(
+    s: &Subscription,
+    at: DateTime<Utc>,
+    catalog: &Catalog,
+    emit: &mut impl FnMut(EventData),
+) {
+    let id = s.subscription_id;
+    if s.status == Status::Suspended {
+        // REN-6, SUS-4: not reactivated by the end of the term: expired, data deleted.
+        emit(EventData::SubscriptionExpired {
+            subscription_id: id,
+            reason: ExpiryReason::SuspendedAtTermEnd,
+            data_deleted: true,
+        });
+        return;
+    }
+    if s.cancel_at_term_end {
+        // CAN-3: the scheduled marketplace cancellation, with no credit.
+        emit(EventData::SubscriptionCancelled {
+            subscription_id: id,
+            reason: CancelReason::ScheduledAtTermEnd,
+            keys_revoked: s.has_keys,
+        });
+        return;
+    }
+    if !s.auto_renew || s.legacy_software {
+        emit(EventData::SubscriptionExpired {
+            subscription_id: id,
+            reason: if s.trial {
+                ExpiryReason::TrialEnded
+            } else {
+                ExpiryReason::AutoRenewOff
+            },
+            data_deleted: false,
+        });
+        return;
+    }
+    let renewed = renewal(s, at, catalog);
+    let mut after = s.clone();
+    apply_renewal(&mut after, &renewed);
+    if s.trial {
+        emit(EventData::TrialConverted {
+            subscription_id: id,
+            target_subscription_id: id,
+            seats: renewed.quantity,
+            into_existing: false,
+            automatic: true,
+        });
+    }
+    let reason = if s.trial {
+        BillingReason::TrialConversion
+    } else {
+        BillingReason::Renewal
+    };
+    emit(EventData::SubscriptionRenewed(renewed));
+    if let Some(period) = billing::current_period(&after, at.date_naive()) {
+        emit(billing::period_charge(&after, period, reason).into_event());
+    }
+}
+
+/// REN-2/4, TRI-2: the new term, with the scheduled change applied.
+fn renewal(s: &Subscription, at: DateTime<Utc>, catalog: &Catalog) -> SubscriptionRenewed {
+    let change = s.scheduled_change.clone().unwrap_or_default();
+    let start = at.date_naive();
+    // TRI-2: a trial converts to P1Y billed monthly, 25 seats, unless scheduled otherwise.
+    let (default_term, default_billing, default_quantity) = if s.trial {
+        (Term::P1Y, Billing::Monthly, TRIAL_SEATS)
+    } else {
+        (s.term.unwrap_or(Term::P1Y), s.billing, s.quantity)
+    };
+    let mut product_id = change
+        .product_id
+        .clone()
+        .unwrap_or_else(|| s.product_id.clone());
+    let mut term = change.term.unwrap_or(default_term);
+    let mut billing_plan = change.billing.unwrap_or(default_billing);
+    let quantity = change.quantity.unwrap_or(default_quantity);
+    // The catalog may have changed since the change was scheduled: fall back to
+    // the current product and plan rather than renew into something not on offer.
+    let priced = catalog
+        .product(&product_id)
+        .and_then(|p| p.plan(Some(term), billing_plan).map(|plan| (p, plan)));
+    let (product_name, unit_price, kind) = match priced {
+        Some((p, plan)) => (p.name.clone(), plan.unit_price.clone(), p.kind),
+        None => {
+            product_id = s.product_id.clone();
+            term = default_term;
+            billing_plan = default_billing;
+            let price = catalog
+                .product(&s.product_id)
+                .and_then(|p| p.plan(Some(term), billing_plan))
+                .map(|plan| plan.unit_price.clone())
+                .unwrap_or_else(|| s.unit_price.clone());
+            (s.product_name.clone(), price, s.kind)
+        }
+    };
+    let natural_end = term_end_date(start, term);
+    let term_end = change
+        .coterm_date
+        .filter(|d| *d >= start && *d <= natural_end)
+        .unwrap_or(natural_end);
+    let applied: Option<ScheduledChange> = s.scheduled_change.clone();
+    SubscriptionRenewed {
+        subscription_id: s.subscription_id,
+        product_id,
+        product_name,
+        quantity,
+        term,
+        billing: billing_plan,
+        unit_price,
+        term_start: at,
+        billing_anchor: start,
+        term_end_date: term_end,
+        cancellation_allowed_until: s
+            .cancellable
+            .then(|| cancellation_window(kind, billing_plan, at)),
+        seat_batch: SeatBatch {
+            seats: quantity,
+            added_at: at,
+            refundable_until: at + SEVEN_DAYS,
+        },
+        applied_change: applied,
+        converted_from_trial: s.trial,
+    }
+}
+
+fn apply_renewal(s: &mut Subscription, r: &SubscriptionRenewed) {
+    s.quantity = r.quantity;
+    s.term = Some(r.term);
+    s.billing = r.billing;
+    s.unit_price = r.unit_price.clone();
+    s.billing_anchor = r.billing_anchor;
+    s.term_end_date = Some(r.term_end_date);
+    s.product_id = r.product_id.clone();
+    s.trial = false;
+}
+
+/// The instant a subscription's current term renews, if it will (VIEW-1).
+pub fn next_renewal_at(s: &Subscription) -> Option<DateTime<Utc>> {
+    (s.status == Status::Active && s.auto_renew && !s.cancel_at_term_end && !s.legacy_software)
+        .then(|| s.term_end_date.map(day_after))
+        .flatten()
+}
