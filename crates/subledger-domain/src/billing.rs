@@ -185,41 +185,27 @@ pub fn unused_days_charge(
     ))
 }
 
-/// BIL-7, CAN-2/3: a full refund of the current period's (or the one-time) charge.
+/// BIL-7, CAN-2/3: a full refund of what the current period (or the one-time
+/// purchase) was charged, net of credits already given.
 pub fn full_credit(s: &Subscription, today: NaiveDate, reason: BillingReason) -> Line {
-    match current_period(s, today) {
-        Some(period) => {
-            let charge = period_charge(s, period, BillingReason::Purchase);
-            let amount = charge.line.amount.amount_minor;
-            line(
-                s,
-                s.quantity,
-                &s.unit_price,
-                period,
-                period.days(),
-                amount,
-                LineKind::Credit,
-                reason,
-            )
-        }
-        None => {
-            let charge = one_time_charge(s, s.created_at.date_naive());
-            let period = Period {
-                start: charge.line.period_start,
-                end: charge.line.period_end,
-                nominal_days: 1,
-            };
-            let amount = charge.line.amount.amount_minor;
-            line(
-                s,
-                s.quantity,
-                &s.unit_price,
-                period,
-                1,
-                amount,
-                LineKind::Credit,
-                reason,
-            )
-        }
-    }
+    let period = current_period(s, today).unwrap_or(Period {
+        start: s.created_at.date_naive(),
+        end: s.created_at.date_naive(),
+        nominal_days: 1,
+    });
+    let amount = if s.period_net.period_start == Some(period.start) {
+        s.period_net.amount_minor.max(0)
+    } else {
+        0
+    };
+    line(
+        s,
+        s.quantity,
+        &s.unit_price,
+        period,
+        period.days(),
+        amount,
+        LineKind::Credit,
+        reason,
+    )
 }

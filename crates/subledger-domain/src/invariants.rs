@@ -57,6 +57,15 @@ pub fn check(state: &CustomerState) -> Vec<Violation> {
                 format!("{id}: closed but its keys are not revoked"),
             );
         }
+        if s.period_net.amount_minor < 0 {
+            fail(
+                "BIL-4",
+                format!(
+                    "{id}: credited {} more than charged for the period starting {:?}",
+                    -s.period_net.amount_minor, s.period_net.period_start
+                ),
+            );
+        }
         if s.status == Status::Suspended && s.auto_renew {
             fail("SUS-2", format!("{id}: suspended with auto-renew on"));
         }

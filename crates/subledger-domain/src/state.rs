@@ -107,6 +107,10 @@ pub struct Subscription {
     /// The last date covered by a period charge (BIL-2): the next period's charge
     /// is due the day after.
     pub billed_until: Option<NaiveDate>,
+    /// What was charged minus what was credited for the latest billing period
+    /// charged: a full refund (CAN-2/3, BIL-7) gives back exactly this, and it
+    /// never goes negative (no credit exceeds its charge).
+    pub period_net: PeriodNet,
     pub closed_at: Option<DateTime<Utc>>,
     pub data_deleted: bool,
 }
@@ -147,6 +151,7 @@ impl Subscription {
             legacy_software: c.legacy_software,
             update_count: 0,
             billed_until: None,
+            period_net: PeriodNet::default(),
             closed_at: None,
             data_deleted: false,
         };
@@ -178,6 +183,23 @@ impl Subscription {
 
     pub fn reducible_seats(&self, now: DateTime<Utc>) -> u32 {
         self.reducible_batches(now).map(|b| b.seats).sum()
+    }
+}
+
+/// Net money of one billing period of one subscription.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodNet {
+    pub period_start: Option<NaiveDate>,
+    pub amount_minor: i64,
+}
+
+impl PeriodNet {
+    fn add(&mut self, period_start: NaiveDate, amount: i64) {
+        if self.period_start != Some(period_start) {
+            self.period_start = Some(period_start);
+            self.amount_minor = 0;
+        }
+        self.amount_minor = self.amount_minor.saturating_add(amount);
     }
 }
 
@@ -303,14 +325,17 @@ impl CustomerState {
                 );
             }
             EventData::SubscriptionCreated(c) => self.create(c, at),
-            EventData::Charged(line) => {
+            EventData::Charged(line) => self.with_sub(line.subscription_id, |s| {
                 if line_opens_period(line) {
-                    self.with_sub(line.subscription_id, |s| {
-                        s.billed_until = Some(line.period_end);
-                    });
+                    s.billed_until = Some(line.period_end);
                 }
-            }
-            EventData::Credited(BillingLine { .. }) => {}
+                s.period_net
+                    .add(line.period_start, line.amount.amount_minor);
+            }),
+            EventData::Credited(line) => self.with_sub(line.subscription_id, |s| {
+                s.period_net
+                    .add(line.period_start, -line.amount.amount_minor);
+            }),
             EventData::SeatsAdded {
                 subscription_id,
                 quantity_after,
