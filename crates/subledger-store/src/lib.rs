@@ -1,0 +1,147 @@
+//! subledger's event store.
+//!
+//! One small [`EventStore`] trait over opaque event records, with three backends:
+//!
+//! * [`SqliteStore`] (the default): WAL, durable commits, one writer thread doing group
+//!   commit, a pool of read connections, gap-free global positions.
+//! * [`EsdbStore`] (feature `eventstoredb`, on by default): EventStoreDB / KurrentDB through
+//!   the `kurrentdb` gRPC client.
+//! * [`MemoryStore`]: same semantics, for fast tests.
+//!
+//! The store is domain-agnostic on purpose: it never looks inside `data` or `metadata`, so
+//! the domain can evolve its event schemas without touching storage.
+//!
+//! Conventions shared by every backend (the domain and app layers rely on them):
+//!
+//! * A stream's *version* is the number of events in it; a missing stream has version 0;
+//!   the first event gets version 1.
+//! * Global positions are `u64`, strictly increasing in commit order; `0` means "before
+//!   the first event". SQLite and memory positions are also gap-free and 1-based.
+//! * Event ids are chosen by the caller; re-appending the same ids at the same place is an
+//!   idempotent success returning the original [`AppendResult`] (see [`EventStore::append`]).
+
+#![forbid(unsafe_code)]
+
+pub mod conformance;
+mod error;
+#[cfg(feature = "eventstoredb")]
+pub mod esdb;
+mod idempotency;
+mod memory;
+pub mod sqlite;
+mod subscription;
+mod types;
+
+pub use error::StoreError;
+#[cfg(feature = "eventstoredb")]
+// pub use esdb::{EsdbConfig, EsdbStore};
+pub use memory::MemoryStore;
+pub use sqlite::{IntegrityCheck, SqliteConfig, SqliteStore, Synchronous};
+pub use types::{
+    AppendResult, EventStream, ExpectedVersion, NewEvent, RecordedEvent, Snapshot, validate_append,
+};
+
+use async_trait::async_trait;
+
+/// Result alias used across the crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The event store contract. Every backend implements exactly this, and the
+/// [`conformance`] suite holds each of them to it.
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends `events` to `stream` atomically (all or nothing) if the stream is at
+    /// `expected`.
+    ///
+    /// Idempotency: if the first event id already exists and the same ids sit
+    /// consecutively in `stream` right after `expected` (anywhere in the stream for
+    /// [`ExpectedVersion::Any`]), nothing is written and the original result is returned
+    /// (version and position of the last of those events). Ids that match only partly or
+    /// sit elsewhere give [`StoreError::IdempotencyConflict`], never a duplicate.
+    ///
+    /// Errors: [`StoreError::EmptyAppend`], [`StoreError::InvalidAppend`],
+    /// [`StoreError::WrongExpectedVersion`], [`StoreError::IdempotencyConflict`],
+    /// [`StoreError::Unavailable`] (retryable), …
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult>;
+
+    /// Events of `stream` with version > `from_version`, in version order. A missing stream
+    /// reads as empty.
+    async fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>>;
+
+    /// At most `limit` events with position > `from_position`, in commit (position) order,
+    /// across all streams.
+    async fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>>;
+
+    /// A catch-up subscription: every event with position > `from_position`, in order, first
+    /// from history and then live, with no gap and no duplicate while writers keep writing.
+    /// The stream ends only after yielding an error.
+    async fn subscribe_all(&self, from_position: u64) -> Result<EventStream>;
+
+    /// Position of the last committed event (0 for an empty store).
+    async fn last_position(&self) -> Result<u64>;
+
+    /// Current version of `stream` (0 if missing).
+    async fn stream_version(&self, stream: &str) -> Result<u64>;
+
+    /// Stores a snapshot of `stream` taken at `version`, written with `schema_version`.
+    /// Only the latest snapshot per stream is kept. A snapshot beyond the stream's current
+    /// version is refused ([`StoreError::InvalidSnapshot`]).
+    async fn save_snapshot(
+        &self,
+        stream: &str,
+        version: u64,
+        schema_version: u32,
+        data: bytes::Bytes,
+    ) -> Result<()>;
+
+    /// The latest snapshot of `stream`, if it was written with `schema_version`. A snapshot
+    /// written with another schema version is ignored (`None`), never handed out to be
+    /// misread.
+    async fn load_snapshot(&self, stream: &str, schema_version: u32) -> Result<Option<Snapshot>>;
+}
+
+#[async_trait]
+impl<S: EventStore + ?Sized> EventStore for std::sync::Arc<S> {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult> {
+        (**self).append(stream, expected, events).await
+    }
+    async fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>> {
+        (**self).read_stream(stream, from_version).await
+    }
+    async fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
+        (**self).read_all(from_position, limit).await
+    }
+    async fn subscribe_all(&self, from_position: u64) -> Result<EventStream> {
+        (**self).subscribe_all(from_position).await
+    }
+    async fn last_position(&self) -> Result<u64> {
+        (**self).last_position().await
+    }
+    async fn stream_version(&self, stream: &str) -> Result<u64> {
+        (**self).stream_version(stream).await
+    }
+    async fn save_snapshot(
+        &self,
+        stream: &str,
+        version: u64,
+        schema_version: u32,
+        data: bytes::Bytes,
+    ) -> Result<()> {
+        (**self)
+            .save_snapshot(stream, version, schema_version, data)
+            .await
+    }
+    async fn load_snapshot(&self, stream: &str, schema_version: u32) -> Result<Option<Snapshot>> {
+        (**self).load_snapshot(stream, schema_version).await
+    }
+}
