@@ -350,15 +350,14 @@ impl CustomerState {
             }),
             EventData::SeatsReduced {
                 subscription_id,
+                seats,
                 quantity_after,
-                taken_from,
                 ..
             } => self.with_sub(*subscription_id, |s| {
                 s.quantity = *quantity_after;
                 prune_batches(s, at);
-                for taken in taken_from {
-                    take_from_batch(s, taken);
-                }
+                // The same walk as the decision: newest eligible batches first (SEAT-2).
+                take_newest(s, *seats);
             }),
             EventData::SubscriptionSuspended {
                 subscription_id, ..
@@ -581,18 +580,7 @@ impl CustomerState {
                     prune_batches(s, at);
                     // Moved seats leave the newest batches first, as a reduction would
                     // (SEAT-2's ruling), so the batches never hold more than the quantity.
-                    let mut excess = batch_total(s).saturating_sub(source_quantity_after);
-                    while excess > 0 {
-                        let Some(last) = s.batches.last_mut() else {
-                            break;
-                        };
-                        let take = last.seats.min(excess);
-                        last.seats -= take;
-                        excess -= take;
-                        if last.seats == 0 {
-                            s.batches.pop();
-                        }
-                    }
+                    take_newest(s, batch_total(s).saturating_sub(source_quantity_after));
                     s.quantity = source_quantity_after;
                     s.scheduled_change = None;
                 });
@@ -614,16 +602,18 @@ fn prune_batches(s: &mut Subscription, at: DateTime<Utc>) {
     s.batches.retain(|b| at < b.refundable_until);
 }
 
-fn take_from_batch(s: &mut Subscription, taken: &SeatBatch) {
-    if let Some(pos) = s
-        .batches
-        .iter()
-        .position(|b| b.added_at == taken.added_at && b.refundable_until == taken.refundable_until)
-    {
-        let b = &mut s.batches[pos];
-        b.seats = b.seats.saturating_sub(taken.seats);
-        if b.seats == 0 {
-            s.batches.remove(pos);
+/// Takes `seats` off the newest batches first (SEAT-2's ruling).
+fn take_newest(s: &mut Subscription, seats: u32) {
+    let mut left = seats;
+    while left > 0 {
+        let Some(last) = s.batches.last_mut() else {
+            break;
+        };
+        let take = last.seats.min(left);
+        last.seats -= take;
+        left -= take;
+        if last.seats == 0 {
+            s.batches.pop();
         }
     }
 }
