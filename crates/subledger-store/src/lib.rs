@@ -34,7 +34,7 @@ mod types;
 
 pub use error::StoreError;
 #[cfg(feature = "eventstoredb")]
-// pub use esdb::{EsdbConfig, EsdbStore};
+pub use esdb::{EsdbConfig, EsdbStore};
 pub use memory::MemoryStore;
 pub use sqlite::{IntegrityCheck, SqliteConfig, SqliteStore, Synchronous};
 pub use types::{
