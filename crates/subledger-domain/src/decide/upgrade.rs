@@ -231,6 +231,13 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Command) -> Result<(), Reje
         });
         d.emit_line(credit);
         d.emit_line(charge);
+        if t.scheduled_change.is_some() {
+            // REN-5: the target's quantity changed mid-term.
+            d.emit(EventData::ScheduledChangeCleared {
+                subscription_id: t.subscription_id,
+                reason: ClearReason::QuantityChanged,
+            });
+        }
         if full {
             // UPG-5 ruling: the source is left with no seats and closes as cancelled.
             d.emit(EventData::SubscriptionCancelled {
