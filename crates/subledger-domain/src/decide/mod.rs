@@ -239,9 +239,12 @@ impl<'a> Decision<'a> {
                 .with("closed_at", s.closed_at));
             }
             (Status::Expired, Use::Change) => {
+                // SUS-4: expired because it stayed suspended past its term (data
+                // deleted); otherwise REN-3: auto-renew was off.
+                let rule = if s.data_deleted { "SUS-4" } else { "REN-3" };
                 return Err(Rejection::rule(
                     "SubscriptionExpired",
-                    "REN-3",
+                    rule,
                     format!("subscription {id} has expired; buy a new one"),
                 )
                 .with("status", s.status)
