@@ -88,6 +88,42 @@ pub fn check(state: &CustomerState) -> Vec<Violation> {
             );
         }
     }
+    // The derived indexes agree with the subscriptions they index.
+    let mut seats = std::collections::BTreeMap::<String, u64>::new();
+    let mut due = std::collections::BTreeSet::new();
+    for s in state.subscriptions.values().filter(|s| s.status.is_live()) {
+        *seats.entry(s.product_id.clone()).or_default() += u64::from(s.quantity);
+        due.extend(crate::time::subscription_due(s));
+    }
+    seats.retain(|_, v| *v > 0);
+    for t in state
+        .transfers
+        .values()
+        .filter(|t| t.status == crate::state::TransferStatus::Pending)
+    {
+        due.insert((
+            t.expires_at,
+            crate::time::Due::TransferExpiry(t.transfer_id),
+        ));
+    }
+    if seats != state.live_seats {
+        fail(
+            "PUR-7",
+            format!(
+                "live seat index {:?} disagrees with the subscriptions {seats:?}",
+                state.live_seats
+            ),
+        );
+    }
+    if due != state.due {
+        fail(
+            "REN-7",
+            format!(
+                "due index {:?} disagrees with the subscriptions {due:?}",
+                state.due
+            ),
+        );
+    }
     for t in state.transfers.values() {
         let pending = t.status == crate::state::TransferStatus::Pending;
         if pending != state.pending_transfers.contains(&t.transfer_id) {

@@ -244,6 +244,11 @@ pub struct CustomerState {
     /// rules look at, so deciding costs what the live subscriptions cost, not what
     /// the customer's history costs.
     pub live: BTreeSet<Uuid>,
+    /// Seats of live subscriptions per product (PUR-4/6/7 read it).
+    pub live_seats: BTreeMap<String, u64>,
+    /// Every piece of due time-driven work, earliest first (REN-7), so finding
+    /// what is due costs a lookup, not a scan.
+    pub due: BTreeSet<(DateTime<Utc>, crate::time::Due)>,
     pub orders: BTreeMap<Uuid, Order>,
     pub transfers: BTreeMap<Uuid, Transfer>,
     /// Pending transfers (for time-driven expiry, TRF-5).
@@ -263,14 +268,59 @@ impl CustomerState {
 
     /// Seats of live subscriptions of any of `products`, all partners (PUR-6/7).
     pub fn live_seats_of(&self, products: &[String]) -> u64 {
-        self.live_subscriptions()
-            .filter(|s| products.contains(&s.product_id))
-            .map(|s| u64::from(s.quantity))
-            .sum()
+        products.iter().filter_map(|p| self.live_seats.get(p)).sum()
+    }
+
+    /// Removes a subscription's entries from the derived indexes, before an event
+    /// changes it.
+    fn unindex(&mut self, id: Uuid) {
+        let Some(s) = self.subscriptions.get(&id) else {
+            return;
+        };
+        if self.live.remove(&id)
+            && let Some(seats) = self.live_seats.get_mut(&s.product_id)
+        {
+            *seats = seats.saturating_sub(u64::from(s.quantity));
+            if *seats == 0 {
+                self.live_seats.remove(&s.product_id);
+            }
+        }
+        for due in crate::time::subscription_due(s) {
+            self.due.remove(&due);
+        }
+    }
+
+    /// Adds a subscription's entries to the derived indexes, after an event
+    /// changed it.
+    fn index(&mut self, id: Uuid) {
+        let Some(s) = self.subscriptions.get(&id) else {
+            return;
+        };
+        if !s.status.is_live() {
+            return;
+        }
+        self.live.insert(id);
+        *self.live_seats.entry(s.product_id.clone()).or_default() += u64::from(s.quantity);
+        for due in crate::time::subscription_due(s) {
+            self.due.insert(due);
+        }
     }
 
     /// Folds one event into the state.
     pub fn apply(&mut self, event: &Event) {
+        // Every event that changes subscriptions names them, so the derived
+        // indexes are kept by taking them out before and putting them back after.
+        let touched = event.data.subscription_ids();
+        for id in &touched {
+            self.unindex(*id);
+        }
+        self.apply_data(event);
+        for id in &touched {
+            self.index(*id);
+        }
+    }
+
+    fn apply_data(&mut self, event: &Event) {
         self.event_count += 1;
         let at = event.at;
         if let Some(id) = counted_update(&event.data)
@@ -490,6 +540,8 @@ impl CustomerState {
                     },
                 );
                 self.pending_transfers.insert(*transfer_id);
+                self.due
+                    .insert((*expires_at, crate::time::Due::TransferExpiry(*transfer_id)));
             }
             EventData::SubscriptionTransferred {
                 subscription_id, ..
@@ -536,11 +588,12 @@ impl CustomerState {
             s.cancellation_allowed_until = None;
             f(s);
         }
-        self.live.remove(&id);
     }
 
     fn end_transfer(&mut self, id: Uuid, status: TransferStatus, subs: &[Uuid]) {
         if let Some(t) = self.transfers.get_mut(&id) {
+            self.due
+                .remove(&(t.expires_at, crate::time::Due::TransferExpiry(id)));
             t.status = status;
             t.subscription_ids = subs.to_vec();
         }
@@ -549,7 +602,6 @@ impl CustomerState {
 
     fn create(&mut self, c: &SubscriptionCreated, at: DateTime<Utc>) {
         let s = Subscription::from_created(c, at);
-        self.live.insert(s.subscription_id);
         self.subscriptions.insert(s.subscription_id, s);
     }
 

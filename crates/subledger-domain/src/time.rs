@@ -17,7 +17,9 @@ use crate::policy::{SEVEN_DAYS, TRIAL_SEATS, cancellation_window};
 use crate::state::{CustomerState, Status, Subscription};
 
 /// One piece of due work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Due {
     /// A billing period starts within the term (BIL-2).
     PeriodCharge(Uuid),
@@ -28,7 +30,9 @@ pub enum Due {
 }
 
 /// The due instant of each piece of work for one subscription.
-fn subscription_due(s: &Subscription) -> impl Iterator<Item = (DateTime<Utc>, Due)> {
+pub(crate) fn subscription_due(
+    s: &Subscription,
+) -> impl Iterator<Item = (DateTime<Utc>, Due)> + use<> {
     let term_end = s
         .term_ends_at()
         .map(|at| (at, Due::TermEnd(s.subscription_id)));
@@ -50,13 +54,7 @@ fn next_period_start(s: &Subscription) -> Option<DateTime<Utc>> {
 
 /// The earliest due work of the customer, if any.
 pub fn next_due(state: &CustomerState) -> Option<(DateTime<Utc>, Due)> {
-    let subs = state.live_subscriptions().flat_map(subscription_due);
-    let transfers = state
-        .pending_transfers
-        .iter()
-        .filter_map(|id| state.transfers.get(id))
-        .map(|t| (t.expires_at, Due::TransferExpiry(t.transfer_id)));
-    subs.chain(transfers).min()
+    state.due.first().copied()
 }
 
 /// A safety bound: no customer has this much work due at once; reaching it means

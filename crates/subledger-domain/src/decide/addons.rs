@@ -24,9 +24,9 @@ pub(crate) fn check(d: &Decision<'_>, deltas: &[SeatDelta]) -> Result<(), Reject
     // The add-on products concerned: those held now and those in the change.
     let mut addons: Vec<&str> = d
         .state
-        .live_subscriptions()
-        .filter(|s| !s.addon_of.is_empty())
-        .map(|s| s.product_id.as_str())
+        .live_seats
+        .keys()
+        .map(String::as_str)
         .chain(deltas.iter().map(|x| x.product_id.as_str()))
         .collect();
     addons.sort_unstable();
