@@ -10,7 +10,7 @@ use crate::billing;
 use crate::calendar::{Billing, Term, term_end_date};
 use crate::command::Command;
 use crate::event::{
-    BillingReason, EventData, ExpiryReason, Origin, SeatBatch, SubscriptionCreated,
+    BillingReason, ClearReason, EventData, ExpiryReason, Origin, SeatBatch, SubscriptionCreated,
 };
 use crate::rejection::Rejection;
 use crate::state::{Status, Subscription};
@@ -88,6 +88,7 @@ pub(super) fn convert(d: &mut Decision<'_>, command: &Command) -> Result<(), Rej
             }],
         )?;
         let charge = billing::addition_charge(t, s.quantity, today, BillingReason::TrialConversion);
+        clear_trial_change(d, s);
         d.emit(EventData::TrialConverted {
             subscription_id: id,
             target_subscription_id: t.subscription_id,
@@ -96,6 +97,13 @@ pub(super) fn convert(d: &mut Decision<'_>, command: &Command) -> Result<(), Rej
             automatic: false,
         });
         d.emit_line(charge);
+        if t.scheduled_change.is_some() {
+            // REN-5: the target's quantity changed mid-term.
+            d.emit(EventData::ScheduledChangeCleared {
+                subscription_id: t.subscription_id,
+                reason: ClearReason::QuantityChanged,
+            });
+        }
         d.emit(EventData::SubscriptionExpired {
             subscription_id: id,
             reason: ExpiryReason::TrialConverted,
@@ -175,6 +183,7 @@ pub(super) fn convert(d: &mut Decision<'_>, command: &Command) -> Result<(), Rej
     let sub = Subscription::from_created(&created, now);
     d.emit(EventData::SubscriptionCreated(created));
     d.emit_line(first_charge(&sub, today, BillingReason::TrialConversion));
+    clear_trial_change(d, s);
     d.emit(EventData::TrialConverted {
         subscription_id: id,
         target_subscription_id: new_id,
@@ -188,4 +197,14 @@ pub(super) fn convert(d: &mut Decision<'_>, command: &Command) -> Result<(), Rej
         data_deleted: false,
     });
     Ok(())
+}
+
+/// TRI-6, REN-5: converting deletes the trial's scheduled change.
+fn clear_trial_change(d: &mut Decision<'_>, s: &Subscription) {
+    if s.scheduled_change.is_some() {
+        d.emit(EventData::ScheduledChangeCleared {
+            subscription_id: s.subscription_id,
+            reason: ClearReason::TrialConverted,
+        });
+    }
 }
