@@ -249,8 +249,14 @@ pub(super) fn check_schedulable(
     if let Some(q) = change.quantity {
         super::purchase::check_quantity(product, q, "quantity")?;
     }
+    // TRI-2: a trial's next term is the paid offer, P1Y billed monthly by default.
+    let (current_term, current_billing) = if s.trial {
+        (crate::calendar::Term::P1Y, crate::calendar::Billing::Monthly)
+    } else {
+        (current_term, s.billing)
+    };
     let term = change.term.unwrap_or(current_term);
-    let billing = change.billing.unwrap_or(s.billing);
+    let billing = change.billing.unwrap_or(current_billing);
     super::purchase::plan_price(product, Some(term), billing, "billing")?;
     if let Some(coterm) = change.coterm_date {
         let next_start = day_after(end).date_naive();
