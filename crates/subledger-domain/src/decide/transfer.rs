@@ -128,6 +128,21 @@ fn pending_transfer<'a>(
         }
         _ => return Err(Rejection::not_found("transfer", transfer_id)),
     };
+    // GEN-6: an expired request names the instant it expired at, whether the
+    // expiry was already recorded (TRF-5) or is only due now.
+    if t.status == TransferStatus::Expired
+        || (t.status == TransferStatus::Pending && d.now() >= t.expires_at)
+    {
+        return Err(Rejection::rule(
+            "TransferExpired",
+            "TRF-5",
+            format!(
+                "transfer {transfer_id} expired unanswered at {}",
+                t.expires_at
+            ),
+        )
+        .with("expired_at", t.expires_at));
+    }
     if t.status != TransferStatus::Pending {
         return Err(Rejection::rule(
             "TransferNotPending",
@@ -139,17 +154,6 @@ fn pending_transfer<'a>(
             .to_lowercase(),
         )
         .with("status", t.status));
-    }
-    if d.now() >= t.expires_at {
-        return Err(Rejection::rule(
-            "TransferExpired",
-            "TRF-5",
-            format!(
-                "transfer {transfer_id} expired unanswered at {}",
-                t.expires_at
-            ),
-        )
-        .with("expired_at", t.expires_at));
     }
     Ok(t)
 }
