@@ -123,7 +123,14 @@ pub fn addition_charge(
     let period = current_period(s, today)?;
     let p = period.days();
     let days_left = p - period.days_used(today) + 1;
-    let amount = mul_div_round_half_up(s.unit_price.amount_minor, seats, days_left, p);
+    // A period the term cuts short is priced per day of its nominal length, as
+    // its period charge was (SEAT-4: never credit more than the seats' charge).
+    let amount = mul_div_round_half_up(
+        s.unit_price.amount_minor,
+        seats,
+        days_left,
+        period.nominal_days.max(p),
+    );
     Some(line(
         s,
         seats,
@@ -147,7 +154,12 @@ pub fn unused_credit(
     let period = current_period(s, today)?;
     let p = period.days();
     let unused = p - period.days_used(today);
-    let amount = mul_div_round_half_up(s.unit_price.amount_minor, seats, unused, p);
+    let amount = mul_div_round_half_up(
+        s.unit_price.amount_minor,
+        seats,
+        unused,
+        period.nominal_days.max(p),
+    );
     Some(line(
         s,
         seats,
@@ -172,7 +184,12 @@ pub fn unused_days_charge(
     let period = current_period(target, today)?;
     let p = period.days();
     let unused = p - period.days_used(today);
-    let amount = mul_div_round_half_up(unit_price.amount_minor, seats, unused, p);
+    let amount = mul_div_round_half_up(
+        unit_price.amount_minor,
+        seats,
+        unused,
+        period.nominal_days.max(p),
+    );
     Some(line(
         target,
         seats,

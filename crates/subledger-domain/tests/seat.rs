@@ -711,3 +711,52 @@ fn seat_6_no_seat_changes_once_expired() {
     assert_eq!(sc.state, before);
     assert_eq!(sc.sub(sub).quantity, 11);
 }
+
+/// 10 seats of E3 on a one-month term bought 2026-01-10, whose renewal at
+/// 2026-02-10T00:00:00Z is scheduled to end coterminous on 2026-02-20: the new
+/// term's only billing period is 2026-02-10..2026-02-20, 11 of a nominal 28 days,
+/// charged pro rata 4032 × 10 × 11 / 28 = 15840 (BIL-2).
+fn short_coterminous_period() -> (Scenario, Uuid) {
+    let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
+    let sub = sc.buy("m365-e3", 10, P1M, Billing::Monthly);
+    sc.ok(Command::ScheduleChange {
+        subscription_id: sub,
+        product_id: None,
+        quantity: None,
+        term: None,
+        billing: None,
+        coterm_date: Some(date("2026-02-20")),
+    });
+    let due = sc.advance_to("2026-02-10T00:00:00Z");
+    let charged: Vec<i64> = due
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::Charged(l) => Some(l.amount.amount_minor),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(charged, vec![15840]);
+    assert_eq!(sc.sub(sub).term_end_date, Some(date("2026-02-20")));
+    (sc, sub)
+}
+
+#[test]
+fn seat_4_in_a_short_coterminous_period_the_credit_never_exceeds_the_seats_charge() {
+    let (mut sc, sub) = short_coterminous_period();
+    sc.advance_to("2026-02-12T09:00:00Z");
+    let r = sc.when(reduce(sub, 2));
+    // The 2 seats were charged 4032 × 2 × 11 / 28 = 3168 for the period; 3 of its
+    // 11 days are used, so 8 days' worth comes back: 4032 × 2 × 8 / 28 = 2304.
+    assert_eq!(r.amounts(), vec![-2304]);
+    assert!(invariants::check(&sc.state).is_empty());
+}
+
+#[test]
+fn seat_1_in_a_short_coterminous_period_an_addition_pays_the_same_daily_rate() {
+    let (mut sc, sub) = short_coterminous_period();
+    sc.advance_to("2026-02-12T09:00:00Z");
+    let r = sc.when(add(sub, 2));
+    // 9 days left of the 11-day period, at the period's daily rate (a seat costs
+    // 4032 / 28 a day, as the period charge did): 4032 × 2 × 9 / 28 = 2592.
+    assert_eq!(r.amounts(), vec![2592]);
+}
