@@ -535,3 +535,80 @@ fn sus_5_once_converted_to_paid_it_can_be_suspended() {
     sc.when(suspend(trial))
         .then_types(&["SubscriptionSuspended"]);
 }
+
+// SUS-2/3 as invariants over random histories: a suspended subscription never
+// renews nor holds a scheduled change; reactivating never turns auto-renew on;
+// suspending the base always leaves every add-on that was active suspended.
+#[derive(Debug, Clone)]
+enum Op {
+    Suspend(usize),
+    Reactivate(usize),
+    AutoRenewOn(usize),
+    Schedule(usize),
+    Wait(i64),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0usize..3).prop_map(Op::Suspend),
+        (0usize..3).prop_map(Op::Reactivate),
+        (0usize..3).prop_map(Op::AutoRenewOn),
+        (0usize..3).prop_map(Op::Schedule),
+        (1i64..40).prop_map(Op::Wait),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #[test]
+    fn sus_2_and_sus_3_hold_over_random_histories(ops in proptest::collection::vec(op(), 1..40)) {
+        use proptest::prelude::*;
+        let (mut sc, base, copilot, geo) = base_with_addons();
+        let subs = [base, copilot, geo];
+        for op in ops {
+            match op {
+                Op::Suspend(i) => {
+                    let active_addons: Vec<Uuid> = [copilot, geo]
+                        .into_iter()
+                        .filter(|a| sc.sub(*a).status == Status::Active)
+                        .collect();
+                    let accepted = sc.when(suspend(subs[i])).result.is_ok();
+                    if accepted && i == 0 {
+                        for a in active_addons {
+                            prop_assert_eq!(sc.sub(a).status, Status::Suspended);
+                        }
+                    }
+                }
+                Op::Reactivate(i) => {
+                    let auto_renew = sc.sub(subs[i]).auto_renew;
+                    let o = sc.when(reactivate(subs[i]));
+                    if o.result.is_ok() {
+                        prop_assert!(!auto_renew);
+                        prop_assert!(!sc.sub(subs[i]).auto_renew);
+                        prop_assert_eq!(sc.sub(subs[i]).status, Status::Active);
+                    }
+                }
+                Op::AutoRenewOn(i) => {
+                    let _ = sc.when(Command::SetAutoRenew { subscription_id: subs[i], enabled: true });
+                }
+                Op::Schedule(i) => {
+                    let _ = sc.when(schedule_quantity(subs[i], 20));
+                }
+                Op::Wait(days) => {
+                    let to = sc.now + chrono::TimeDelta::days(days);
+                    sc.advance(to);
+                }
+            }
+            for id in subs {
+                let s = sc.sub(id);
+                if s.status == Status::Suspended {
+                    prop_assert!(!s.auto_renew);
+                    prop_assert_eq!(&s.scheduled_change, &None);
+                    prop_assert_eq!(time::next_renewal_at(s), None);
+                }
+            }
+            prop_assert!(invariants::check(&sc.state).is_empty(), "{:?}", invariants::check(&sc.state));
+        }
+    }
+}
