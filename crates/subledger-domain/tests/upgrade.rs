@@ -302,7 +302,10 @@ fn upg_3_full_upgrade_is_in_place_and_moves_every_seat() {
             assert_eq!(*subscription_id, id);
             assert_eq!(*target_subscription_id, id, "the id stays");
             assert_eq!(*mode, UpgradeMode::InPlace);
-            assert_eq!((from_product_id.as_str(), to_product_id.as_str()), (STANDARD, E3));
+            assert_eq!(
+                (from_product_id.as_str(), to_product_id.as_str()),
+                (STANDARD, E3)
+            );
             assert_eq!((*seats, *source_quantity_after), (10, 10));
             assert_eq!(unit_price.amount_minor, E3_MONTHLY);
         }
@@ -317,7 +320,11 @@ fn upg_3_full_upgrade_is_in_place_and_moves_every_seat() {
     assert_eq!(s.billing, Billing::Monthly);
     assert_eq!(s.term_end_date, Some(date("2027-01-09")), "same term");
     assert_eq!(s.unit_price.amount_minor, E3_MONTHLY);
-    assert_eq!(sc.state.subscriptions.len(), subs_before, "no new subscription");
+    assert_eq!(
+        sc.state.subscriptions.len(),
+        subs_before,
+        "no new subscription"
+    );
     assert!(invariants::check(&sc.state).is_empty());
 }
 
@@ -602,8 +609,11 @@ fn upg_5_target_inside_its_cancellation_window_is_refused_until_the_window_ends(
     assert_eq!(sc.state, before);
     // Exactly at the window's end it is outside the window.
     sc.advance_to("2026-01-19T08:00:00Z");
-    sc.when(upgrade_into(id, E3, 4, target))
-        .then_types(&["SubscriptionUpgraded", "Credited", "Charged"]);
+    sc.when(upgrade_into(id, E3, 4, target)).then_types(&[
+        "SubscriptionUpgraded",
+        "Credited",
+        "Charged",
+    ]);
     assert_eq!(sc.sub(target).quantity, 9);
 }
 
@@ -972,7 +982,11 @@ fn upg_8_two_to_one_upgrade() {
     assert_eq!(sc.sub(first).product_id, E3);
     assert_eq!(sc.sub(first).quantity, 15);
     assert_eq!(sc.sub(second).status, Status::Cancelled);
-    let live: Vec<_> = sc.state.live_subscriptions().map(|s| s.subscription_id).collect();
+    let live: Vec<_> = sc
+        .state
+        .live_subscriptions()
+        .map(|s| s.subscription_id)
+        .collect();
     assert_eq!(live, vec![first]);
     // Billing: on 2026-01-12, 3 days of the 31-day period are used, 28 unused.
     assert_eq!(
@@ -1060,7 +1074,11 @@ fn upg_9_partial_upgrade_bills_only_the_moved_seats() {
     assert_eq!(b[0].1.subscription_id, id);
     assert_eq!(b[1].1.subscription_id, new_id);
     assert_eq!((b[0].1.seats, b[1].1.seats), (4, 4));
-    assert_eq!(b[1].1.period_start, date("2026-01-10"), "aligned to the source");
+    assert_eq!(
+        b[1].1.period_start,
+        date("2026-01-10"),
+        "aligned to the source"
+    );
     assert_eq!(b[1].1.period_end, date("2026-02-09"));
     // The next period of each is charged in full at its own price.
     let due = sc.advance_to("2026-02-10T00:00:00Z");
