@@ -322,13 +322,20 @@ fn one_per_customer(
         .live_subscriptions()
         .find(|s| s.product_id == product.product_id);
     if let Some(s) = existing {
-        return Err(if s.status == Status::Suspended {
+        // GEN-2: another partner's subscription is counted, never named.
+        let own = s.partner_id == d.partner_id();
+        let named = if own {
+            format!(" (subscription {})", s.subscription_id)
+        } else {
+            " through another partner".to_owned()
+        };
+        let rejection = if s.status == Status::Suspended {
             Rejection::rule(
                 "OnePerCustomerSuspended",
                 "PUR-4",
                 format!(
-                    "the customer already has {} (subscription {}), suspended: reactivate it instead of buying another",
-                    product.product_id, s.subscription_id
+                    "the customer already has {}{named}, suspended: reactivate it instead of buying another",
+                    product.product_id
                 ),
             )
         } else {
@@ -336,13 +343,17 @@ fn one_per_customer(
                 "OnePerCustomer",
                 "PUR-4",
                 format!(
-                    "{} is limited to one per customer, and the customer has subscription {}",
-                    product.product_id, s.subscription_id
+                    "{} is limited to one per customer, and the customer already has one{named}",
+                    product.product_id
                 ),
             )
         }
-        .with("product_id", &product.product_id)
-        .with("existing_subscription_id", s.subscription_id));
+        .with("product_id", &product.product_id);
+        return Err(if own {
+            rejection.with("existing_subscription_id", s.subscription_id)
+        } else {
+            rejection
+        });
     }
     if items[..i]
         .iter()

@@ -204,6 +204,12 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Command) -> Result<(), Reje
             .with("target_term_end_date", t.term_end_date)
             .with("source_term_end_date", s.term_end_date));
         }
+        // PUR-2: the target's quantity stays within its product's bounds.
+        super::purchase::check_quantity(
+            target_product,
+            t.quantity.saturating_add(quantity),
+            "quantity",
+        )?;
         let credit = billing::unused_credit(s, quantity, today, BillingReason::UpgradeSource);
         let charge = billing::unused_days_charge(
             t,
