@@ -329,15 +329,13 @@ fn ren_3_turning_auto_renew_back_on_before_the_end_renews() {
 fn ren_3_software_bought_before_2021_10_14_never_auto_renews() {
     // One second before the cut-off: a legacy software subscription.
     let mut sc = Scenario::at("2021-10-13T23:59:59Z").with_customer("NL");
-    let id = sc.buy(
-        "windows-server-2022-standard",
-        2,
-        P1Y,
-        Billing::Annual,
-    );
+    let id = sc.buy("windows-server-2022-standard", 2, P1Y, Billing::Annual);
     let s = sc.sub(id);
     assert!(s.legacy_software);
-    assert!(!s.auto_renew, "the purchase asked for auto-renew; it is off");
+    assert!(
+        !s.auto_renew,
+        "the purchase asked for auto-renew; it is off"
+    );
     assert_eq!(s.term_end_date, Some(date("2022-10-12")));
     let before = sc.state.clone();
     let rej = sc
@@ -360,12 +358,7 @@ fn ren_3_software_bought_before_2021_10_14_never_auto_renews() {
 #[test]
 fn ren_3_software_bought_at_the_cut_off_instant_auto_renews() {
     let mut sc = Scenario::at("2021-10-14T00:00:00Z").with_customer("NL");
-    let id = sc.buy(
-        "windows-server-2022-standard",
-        2,
-        P1Y,
-        Billing::Annual,
-    );
+    let id = sc.buy("windows-server-2022-standard", 2, P1Y, Billing::Annual);
     assert!(!sc.sub(id).legacy_software);
     assert!(sc.sub(id).auto_renew);
     let due = sc.advance_to("2022-10-14T00:00:00Z");
@@ -654,10 +647,11 @@ fn ren_5_cancelling_deletes_the_scheduled_change() {
         subscription_id: id,
     });
     assert_eq!(sc.sub(id).scheduled_change, None);
-    assert!(sc.advance_to("2027-02-01T00:00:00Z").iter().all(|e| !matches!(
-        e.data,
-        EventData::SubscriptionRenewed(_)
-    )));
+    assert!(
+        sc.advance_to("2027-02-01T00:00:00Z")
+            .iter()
+            .all(|e| !matches!(e.data, EventData::SubscriptionRenewed(_)))
+    );
 }
 
 #[test]
@@ -894,7 +888,10 @@ fn busy_customer() -> Scenario {
     sc.when_as(
         &partner(
             PARTNER_B,
-            &[subledger_domain::Role::AdminAgent, subledger_domain::Role::GlobalAdmin],
+            &[
+                subledger_domain::Role::AdminAgent,
+                subledger_domain::Role::GlobalAdmin,
+            ],
         ),
         Command::RequestTransfer {
             customer_id: CUSTOMER,

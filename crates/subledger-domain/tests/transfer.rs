@@ -100,8 +100,11 @@ fn trf_1_a_related_target_partner_requests_a_transfer() {
     let t = &sc.state.transfers[&transfer_id(events)];
     assert_eq!(t.status, TransferStatus::Pending);
     // A global admin may request too.
-    sc.when_as(&partner(PARTNER_B, &[Role::GlobalAdmin]), request(PARTNER_A))
-        .accepted();
+    sc.when_as(
+        &partner(PARTNER_B, &[Role::GlobalAdmin]),
+        request(PARTNER_A),
+    )
+    .accepted();
 }
 
 #[test]
@@ -453,12 +456,7 @@ fn trf_3_the_transferred_subscription_behaves_as_cancelled() {
 #[test]
 fn trf_3_keys_of_a_transferred_software_subscription_are_revoked() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
-    let sub = sc.buy(
-        "windows-server-2022-standard",
-        2,
-        P1Y,
-        Billing::Annual,
-    );
+    let sub = sc.buy("windows-server-2022-standard", 2, P1Y, Billing::Annual);
     sc.relate(PARTNER_B);
     let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
     let new_id = new_ids(&sc.ok(accept(t, &[sub])))[0];
@@ -570,8 +568,14 @@ fn trf_4_the_source_is_credited_and_the_target_charged_for_the_unused_days() {
     let (credit, charge) = (b[0].1, b[1].1);
     assert_eq!(credit.reason, BillingReason::TransferSource);
     assert_eq!(charge.reason, BillingReason::TransferTarget);
-    assert_eq!((credit.subscription_id, credit.partner_id), (sub, PARTNER_A));
-    assert_eq!((charge.subscription_id, charge.partner_id), (new_id, PARTNER_B));
+    assert_eq!(
+        (credit.subscription_id, credit.partner_id),
+        (sub, PARTNER_A)
+    );
+    assert_eq!(
+        (charge.subscription_id, charge.partner_id),
+        (new_id, PARTNER_B)
+    );
     for l in [credit, charge] {
         assert_eq!(l.seats, 10);
         assert_eq!(l.period_start, date("2026-01-10"));
@@ -601,7 +605,10 @@ fn trf_4_an_annual_plan_moves_the_rest_of_its_year() {
     let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
     sc.advance_to("2026-03-01T10:00:00Z");
     let out = sc.when(accept(t, &[sub]));
-    assert_eq!(out.amounts(), vec![-rhu(40320 * 2 * 314, 365), rhu(40320 * 2 * 314, 365)]);
+    assert_eq!(
+        out.amounts(),
+        vec![-rhu(40320 * 2 * 314, 365), rhu(40320 * 2 * 314, 365)]
+    );
     assert_eq!(out.amounts(), vec![-69_372, 69_372]);
 }
 
@@ -653,9 +660,10 @@ fn trf_5_an_unanswered_request_expires_after_30_days() {
     assert_eq!(tr.requested_at, at("2026-01-20T10:00:00Z"));
     assert_eq!(tr.expires_at, at("2026-02-19T10:00:00Z"));
     let due = sc.advance_to("2026-02-19T09:59:59Z");
-    assert!(due
-        .iter()
-        .all(|e| !matches!(e.data, EventData::TransferExpired { .. })));
+    assert!(
+        due.iter()
+            .all(|e| !matches!(e.data, EventData::TransferExpired { .. }))
+    );
     assert_eq!(sc.state.transfers[&t].status, TransferStatus::Pending);
     // Exactly 30 days after the request it is expired, by the ledger itself.
     let due = sc.advance_to("2026-02-19T10:00:00Z");
@@ -687,9 +695,10 @@ fn trf_5_a_request_can_be_accepted_one_second_before_it_expires() {
     assert_eq!(sc.state.transfers[&t].status, TransferStatus::Accepted);
     // Answered, it does not expire later.
     let due = sc.advance_to("2026-03-01T00:00:00Z");
-    assert!(due
-        .iter()
-        .all(|e| !matches!(e.data, EventData::TransferExpired { .. })));
+    assert!(
+        due.iter()
+            .all(|e| !matches!(e.data, EventData::TransferExpired { .. }))
+    );
 }
 
 #[test]
@@ -705,6 +714,9 @@ fn trf_5_an_expired_request_is_refused_even_before_the_ledger_recorded_the_expir
     };
     let rej = subledger_domain::decide(&sc.state, &accept(t, &[sub]), &ctx, &sc.catalog)
         .expect_err("expired");
-    assert_eq!((rej.code.as_str(), rej.rule.as_str()), ("TransferExpired", "TRF-5"));
+    assert_eq!(
+        (rej.code.as_str(), rej.rule.as_str()),
+        ("TransferExpired", "TRF-5")
+    );
     assert_eq!(detail(&rej, "expired_at"), "2026-02-19T10:00:00Z");
 }

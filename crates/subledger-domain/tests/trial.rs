@@ -228,7 +228,10 @@ fn tri_2_with_auto_renew_off_the_trial_expires() {
         }
     ));
     assert_eq!(sc.sub(id).status, Status::Expired);
-    assert!(sc.advance_to("2026-06-01T00:00:00Z").is_empty(), "never charged");
+    assert!(
+        sc.advance_to("2026-06-01T00:00:00Z").is_empty(),
+        "never charged"
+    );
 }
 
 #[test]
@@ -535,8 +538,11 @@ fn tri_4_the_existing_subscription_may_end_on_the_trial_end_date_but_not_before(
     let trial = sc.buy_item(trial_item(PREMIUM));
     let same_day = sc.buy(PREMIUM, 5, P1M, Billing::Monthly);
     assert_eq!(sc.sub(same_day).term_end_date, sc.sub(trial).term_end_date);
-    sc.when(convert_into(trial, same_day))
-        .then_types(&["TrialConverted", "Charged", "SubscriptionExpired"]);
+    sc.when(convert_into(trial, same_day)).then_types(&[
+        "TrialConverted",
+        "Charged",
+        "SubscriptionExpired",
+    ]);
     assert_eq!(sc.sub(same_day).quantity, 30);
 
     // Bought the day before, it ends 2026-02-08: refused.

@@ -344,7 +344,10 @@ fn view_3_a_row_carries_status_auto_renew_renewal_date_promotion_and_reseller() 
         subscription_id: id,
         enabled: false,
     });
-    assert_eq!(csv_row(sc.sub(id))[3], "active; auto-renew off; ends 2027-01-09");
+    assert_eq!(
+        csv_row(sc.sub(id))[3],
+        "active; auto-renew off; ends 2027-01-09"
+    );
     sc.ok(Command::Suspend {
         subscription_id: other,
     });

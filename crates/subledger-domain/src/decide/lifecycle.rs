@@ -251,7 +251,10 @@ pub(super) fn check_schedulable(
     }
     // TRI-2: a trial's next term is the paid offer, P1Y billed monthly by default.
     let (current_term, current_billing) = if s.trial {
-        (crate::calendar::Term::P1Y, crate::calendar::Billing::Monthly)
+        (
+            crate::calendar::Term::P1Y,
+            crate::calendar::Billing::Monthly,
+        )
     } else {
         (current_term, s.billing)
     };
