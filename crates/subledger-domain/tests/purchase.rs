@@ -1225,3 +1225,39 @@ fn pur_13_a_sales_agent_order_is_recorded_with_its_partner() {
             .all(|s| s.partner_id == PARTNER_A && s.customer_id == CUSTOMER)
     );
 }
+
+#[test]
+fn pur_2_an_upgrade_to_a_product_with_tighter_bounds_is_held_to_them() {
+    // A custom catalog: "small" (up to 10 seats) upgrades to "smaller" (up to 5).
+    let price = json!({"amount_minor": 100, "currency": "EUR"});
+    let text = json!({"reservation_unavailable_markets": [], "products": [
+        {"product_id":"small","name":"Small","kind":"license","max_quantity":10,"upgrade_to":["smaller"],
+         "plans":[{"term":"P1Y","billing":"monthly","unit_price":price}]},
+        {"product_id":"smaller","name":"Smaller","kind":"license","max_quantity":5,
+         "plans":[{"term":"P1Y","billing":"monthly","unit_price":price}]}]})
+    .to_string();
+    let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
+    sc.catalog = Catalog::from_json(&text).unwrap();
+    let sub = sc.buy("small", 8, P1Y, M);
+    let upgrade = |quantity| Command::Upgrade {
+        subscription_id: sub,
+        target_product_id: "smaller".into(),
+        quantity,
+        target_subscription_id: None,
+        term: None,
+        billing: None,
+        timing: UpgradeTiming::Now,
+    };
+    // In place (all 8) and partial (6) both exceed 5.
+    for q in [8, 6] {
+        let rej = sc
+            .when(upgrade(q))
+            .then_rejected("QuantityOutOfRange", "PUR-2")
+            .clone();
+        assert_eq!(detail(&rej, "max"), 5);
+        assert_eq!(detail(&rej, "requested"), q);
+    }
+    assert_eq!(sc.sub(sub).product_id, "small");
+    sc.when(upgrade(5)).accepted();
+    assert_eq!(sc.sub(sub).quantity, 3);
+}

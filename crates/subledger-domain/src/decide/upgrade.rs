@@ -255,6 +255,8 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Command) -> Result<(), Reje
         return Ok(());
     }
 
+    // PUR-2: the upgraded seats stay within the target product's bounds.
+    super::purchase::check_quantity(target_product, quantity, "quantity")?;
     let term_wanted = term.or(s.term);
     if term_wanted != s.term {
         return Err(Rejection::invalid(
