@@ -796,7 +796,7 @@ fn pur_8_an_indirect_reseller_and_five_more_are_recorded() {
     }
     let order = sc.state.orders.values().next().unwrap();
     assert_eq!(order.additional_resellers.len(), 5);
-    let sub = created(&events)[0].subscription_id;
+    let sub = created(events)[0].subscription_id;
     assert_eq!(sc.sub(sub).reseller_id, Some(indirect));
 }
 
