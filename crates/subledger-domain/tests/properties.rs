@@ -361,14 +361,14 @@ proptest! {
     #[test]
     fn view_4_snapshot_plus_tail_equals_full_fold(steps in prop::collection::vec(step(), 1..60), cut in any::<prop::sample::Index>()) {
         let sc = run(&steps);
-        let full = sc.history.iter().fold(CustomerState::default(), |s, e| subledger_domain::evolve(s, e));
+        let full = sc.history.iter().fold(CustomerState::default(), subledger_domain::evolve);
         prop_assert_eq!(&full, &sc.state);
         let k = cut.index(sc.history.len() + 1);
-        let head = sc.history[..k].iter().fold(CustomerState::default(), |s, e| subledger_domain::evolve(s, e));
+        let head = sc.history[..k].iter().fold(CustomerState::default(), subledger_domain::evolve);
         let snapshot = serde_json::to_vec(&head).expect("state serializes");
         let restored: CustomerState = serde_json::from_slice(&snapshot).expect("state deserializes");
         prop_assert_eq!(&restored, &head);
-        let resumed = sc.history[k..].iter().fold(restored, |s, e| subledger_domain::evolve(s, e));
+        let resumed = sc.history[k..].iter().fold(restored, subledger_domain::evolve);
         prop_assert_eq!(resumed, full);
     }
 
