@@ -60,6 +60,7 @@ fn line(
             period_start: period.start,
             period_end: period.end,
             period_days: period.days(),
+            price_days: period.nominal_days.max(period.days()),
             days_charged,
             tax_inclusive: s.tax_inclusive,
             reason,

@@ -91,8 +91,13 @@ pub struct BillingLine {
     pub amount: Money,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
-    /// BIL-5 figures behind the amount, so an auditor can recompute it.
+    /// BIL-5 figures behind the amount, so an auditor can recompute it:
+    /// `amount = unit_price × seats × days_charged / price_days`, rounded half up.
+    /// `price_days` is the period's length, or its nominal length when the term
+    /// cuts the period short (a coterminous end date). Full refunds (BIL-7) give
+    /// back what was charged and do not follow the formula.
     pub period_days: u32,
+    pub price_days: u32,
     pub days_charged: u32,
     pub tax_inclusive: bool,
     pub reason: BillingReason,

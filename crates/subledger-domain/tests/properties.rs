@@ -14,7 +14,8 @@ use proptest::prelude::*;
 use subledger_domain::actor::Role;
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{Command, KeyType, PurchaseItem, UpgradeTiming};
-use subledger_domain::event::EventData;
+use subledger_domain::event::{BillingReason, EventData};
+use subledger_domain::money::mul_div_round_half_up;
 use subledger_domain::state::{CustomerState, Status};
 use subledger_domain::{CommandContext, decide, invariants};
 use support::*;
@@ -309,6 +310,27 @@ fn run(steps: &[Step]) -> Scenario {
                         "{cmd:?} broke PUR-7: {:?}",
                         invariants::addon_limits(&sc.state, &sc.catalog)
                     );
+                    // BIL-3/4/5: every line's amount follows from the figures it carries
+                    // (full refunds, BIL-7, give back what was charged instead).
+                    for e in events {
+                        let line = match &e.data {
+                            EventData::Charged(l) => l,
+                            EventData::Credited(l) if l.reason != BillingReason::Cancelled => l,
+                            _ => continue,
+                        };
+                        let expected = mul_div_round_half_up(
+                            line.unit_price.amount_minor,
+                            line.seats,
+                            line.days_charged,
+                            line.price_days,
+                        );
+                        assert_eq!(line.amount.amount_minor, expected, "{line:?}");
+                        assert!(
+                            line.days_charged <= line.price_days
+                                && line.period_days <= line.price_days,
+                            "{line:?}"
+                        );
+                    }
                     // SEAT-2: seats only come off batches inside their window.
                     for e in events {
                         if let EventData::SeatsReduced { taken_from, .. } = &e.data {

@@ -1261,3 +1261,19 @@ fn pur_2_an_upgrade_to_a_product_with_tighter_bounds_is_held_to_them() {
     sc.when(upgrade(5)).accepted();
     assert_eq!(sc.sub(sub).quantity, 3);
 }
+
+#[test]
+fn pur_8_a_reseller_named_twice_is_refused() {
+    let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
+    let reseller = uuid::Uuid::from_u128(77);
+    let r = sc.when(Command::Purchase {
+        customer_id: CUSTOMER,
+        order_id: None,
+        items: vec![item("m365-e3", 5, P1Y, Billing::Monthly)],
+        reseller_id: Some(reseller),
+        additional_resellers: vec![uuid::Uuid::from_u128(78), reseller],
+    });
+    let rej = r.then_rejected("InvalidRequest", "PUR-8");
+    assert_eq!(detail(rej, "field"), "additional_resellers");
+    assert!(sc.state.orders.is_empty());
+}

@@ -130,6 +130,18 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Command) -> Result<(), Reje
         .with("limit", MAX_ADDITIONAL_RESELLERS)
         .with("given", additional_resellers.len()));
     }
+    let mut resellers = BTreeSet::new();
+    if additional_resellers
+        .iter()
+        .chain(reseller_id.iter())
+        .any(|r| !resellers.insert(*r))
+    {
+        return Err(Rejection::invalid(
+            "PUR-8",
+            "additional_resellers",
+            "a reseller is named twice (the indirect reseller may not be repeated among the additional ones)",
+        ));
+    }
     let order_id = order_id.unwrap_or_else(|| d.derived_id("order"));
     if d.state.orders.contains_key(&order_id) {
         return Err(Rejection::invalid(
