@@ -255,7 +255,10 @@ pub async fn expected_version_semantics<S: EventStore + Clone>(store: &S, caps: 
 
 /// 32 tasks race for each version of one stream: exactly one wins each; then 32 tasks
 /// append with retry-on-conflict and every event lands exactly once.
-pub async fn concurrent_appenders_one_stream<S: EventStore + Clone>(store: &S, _caps: Capabilities) {
+pub async fn concurrent_appenders_one_stream<S: EventStore + Clone>(
+    store: &S,
+    _caps: Capabilities,
+) {
     const TASKS: usize = 32;
     const ROUNDS: u64 = 4;
     const PER_TASK: usize = 4;
@@ -339,7 +342,10 @@ pub async fn concurrent_appenders_one_stream<S: EventStore + Clone>(store: &S, _
     }
     let stored: HashSet<Uuid> = events.iter().map(|e| e.event_id).collect();
     assert_eq!(stored.len(), total, "no event may be stored twice");
-    assert!(ids.iter().all(|id| stored.contains(id)), "an event is missing");
+    assert!(
+        ids.iter().all(|id| stored.contains(id)),
+        "an event is missing"
+    );
 }
 
 /// Re-appending the same ids at the same place returns the original result and writes
@@ -473,29 +479,29 @@ pub async fn read_all_in_commit_order<S: EventStore + Clone>(store: &S, caps: Ca
     let shared = Arc::new(stream_name("shared"));
     let tasks: Vec<_> = (0..WRITERS)
         .map(|w| {
-        let (store_ref, shared) = (store_ref.clone(), shared.clone());
-        tokio::spawn(async move {
-            let own = stream_name(&format!("writer{w}"));
-            let mut acks = Vec::new();
-            for i in 0..APPENDS {
-                let n = 1 + (w + i) % 3;
-                let events: Vec<NewEvent> = (0..n)
-                    .map(|k| json_event("W", (w * 1000 + i * 10 + k) as u64))
-                    .collect();
-                let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
-                let (stream, expected) = if i % 4 == 3 {
-                    (shared.as_str().to_owned(), ExpectedVersion::Any)
-                } else {
-                    (own.clone(), ExpectedVersion::Any)
-                };
-                let r = store_ref
-                    .append(&stream, expected, events)
-                    .await
-                    .expect("append");
-                acks.push((stream, r, ids));
-            }
-            acks
-        })
+            let (store_ref, shared) = (store_ref.clone(), shared.clone());
+            tokio::spawn(async move {
+                let own = stream_name(&format!("writer{w}"));
+                let mut acks = Vec::new();
+                for i in 0..APPENDS {
+                    let n = 1 + (w + i) % 3;
+                    let events: Vec<NewEvent> = (0..n)
+                        .map(|k| json_event("W", (w * 1000 + i * 10 + k) as u64))
+                        .collect();
+                    let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+                    let (stream, expected) = if i % 4 == 3 {
+                        (shared.as_str().to_owned(), ExpectedVersion::Any)
+                    } else {
+                        (own.clone(), ExpectedVersion::Any)
+                    };
+                    let r = store_ref
+                        .append(&stream, expected, events)
+                        .await
+                        .expect("append");
+                    acks.push((stream, r, ids));
+                }
+                acks
+            })
         })
         .collect();
     let acks = join_tasks("writers", tasks).await;
@@ -507,7 +513,11 @@ pub async fn read_all_in_commit_order<S: EventStore + Clone>(store: &S, caps: Ca
         .map(|(i, e)| (e.event_id, i))
         .collect();
     let total: usize = acks.iter().flatten().map(|(_, _, ids)| ids.len()).sum();
-    assert_eq!(all.len(), total, "read_all returns exactly what was appended");
+    assert_eq!(
+        all.len(),
+        total,
+        "read_all returns exactly what was appended"
+    );
     for writer in &acks {
         let mut prev = start;
         for (stream, r, ids) in writer {
@@ -528,7 +538,12 @@ pub async fn read_all_in_commit_order<S: EventStore + Clone>(store: &S, caps: Ca
     let mut versions: HashMap<&str, u64> = HashMap::new();
     for e in &all {
         let v = versions.entry(&e.stream).or_default();
-        assert_eq!(e.version, *v + 1, "stream {} out of order in $all", e.stream);
+        assert_eq!(
+            e.version,
+            *v + 1,
+            "stream {} out of order in $all",
+            e.stream
+        );
         *v = e.version;
     }
     assert!(store.read_all(start, 0).await.unwrap().is_empty());
@@ -548,25 +563,27 @@ pub async fn catch_up_subscription_mid_write<S: EventStore + Clone>(store: &S, c
     let (progress_tx, mut progress_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
-        let (store_ref, progress_tx) = (store_ref.clone(), progress_tx.clone());
-        tokio::spawn(async move {
-            let s = stream_name(&format!("sub{w}"));
-            let mut count = 0usize;
-            for i in 0..APPENDS {
-                let n = 1 + i % 3;
-                let events = (0..n).map(|k| json_event("S", (i * 10 + k) as u64)).collect();
-                store_ref
-                    .append(&s, ExpectedVersion::Any, events)
-                    .await
-                    .expect("append");
-                count += n;
-                let _ = progress_tx.send(());
-                if i % 7 == 0 {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
+            let (store_ref, progress_tx) = (store_ref.clone(), progress_tx.clone());
+            tokio::spawn(async move {
+                let s = stream_name(&format!("sub{w}"));
+                let mut count = 0usize;
+                for i in 0..APPENDS {
+                    let n = 1 + i % 3;
+                    let events = (0..n)
+                        .map(|k| json_event("S", (i * 10 + k) as u64))
+                        .collect();
+                    store_ref
+                        .append(&s, ExpectedVersion::Any, events)
+                        .await
+                        .expect("append");
+                    count += n;
+                    let _ = progress_tx.send(());
+                    if i % 7 == 0 {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
                 }
-            }
-            count
-        })
+                count
+            })
         })
         .collect();
     let writers = join_tasks("writers", writers);
@@ -601,7 +618,9 @@ pub async fn catch_up_subscription_mid_write<S: EventStore + Clone>(store: &S, c
     assert_eq!(history.len(), total);
     assert_positions(&seen, start, caps, "subscription");
     assert_eq!(
-        seen.iter().map(|e| (e.position, e.event_id)).collect::<Vec<_>>(),
+        seen.iter()
+            .map(|e| (e.position, e.event_id))
+            .collect::<Vec<_>>(),
         history
             .iter()
             .map(|e| (e.position, e.event_id))
@@ -626,7 +645,11 @@ pub async fn catch_up_subscription_mid_write<S: EventStore + Clone>(store: &S, c
     // Live: a new append reaches both subscriptions, and nothing else arrives before it.
     let live = json_event("Live", 1);
     let r = store
-        .append(&stream_name("live"), ExpectedVersion::NoStream, vec![live.clone()])
+        .append(
+            &stream_name("live"),
+            ExpectedVersion::NoStream,
+            vec![live.clone()],
+        )
         .await
         .unwrap();
     for sub in [&mut from_start, &mut from_mid] {
@@ -670,7 +693,10 @@ pub async fn large_events<S: EventStore + Clone>(store: &S, _caps: Capabilities)
     }
     let all = read_everything(store, start).await;
     assert_eq!(all.len(), 2);
-    assert!(all[1].data == events[1].data, "1 MiB payload changed in read_all");
+    assert!(
+        all[1].data == events[1].data,
+        "1 MiB payload changed in read_all"
+    );
     let mut sub = store.subscribe_all(start).await.unwrap();
     for e in &events {
         let got = within("large event", sub.next())
@@ -699,7 +725,11 @@ pub async fn unicode_stream_names<S: EventStore + Clone>(store: &S, _caps: Capab
     let start = store.last_position().await.unwrap();
     for (i, n) in names.iter().enumerate() {
         store
-            .append(n, ExpectedVersion::NoStream, vec![json_event("U", i as u64)])
+            .append(
+                n,
+                ExpectedVersion::NoStream,
+                vec![json_event("U", i as u64)],
+            )
             .await
             .unwrap_or_else(|e| panic!("append to {n:?}: {e}"));
     }

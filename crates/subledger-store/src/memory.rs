@@ -66,7 +66,9 @@ impl Inner {
 
     fn read_page(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
         let st = self.lock()?;
-        let start = usize::try_from(from).unwrap_or(usize::MAX).min(st.log.len());
+        let start = usize::try_from(from)
+            .unwrap_or(usize::MAX)
+            .min(st.log.len());
         let end = start.saturating_add(limit).min(st.log.len());
         Ok(st.log[start..end].to_vec())
     }
@@ -122,7 +124,11 @@ impl EventStore for MemoryStore {
         if !expected.matches(actual) {
             return Err(StoreError::WrongExpectedVersion { expected, actual });
         }
-        if let Some(dup) = events.iter().skip(1).find(|e| st.ids.contains_key(&e.event_id)) {
+        if let Some(dup) = events
+            .iter()
+            .skip(1)
+            .find(|e| st.ids.contains_key(&e.event_id))
+        {
             return Err(StoreError::IdempotencyConflict {
                 stream: stream.to_owned(),
                 event_id: dup.event_id,

@@ -108,7 +108,11 @@ async fn check(db: &std::path::Path, acks: &[Ack], round: usize) -> usize {
     let events = read_everything(&store).await;
     assert_eq!(events.len() as u64, report.events);
     for (i, e) in events.iter().enumerate() {
-        assert_eq!(e.position, i as u64 + 1, "round {round}: positions not contiguous");
+        assert_eq!(
+            e.position,
+            i as u64 + 1,
+            "round {round}: positions not contiguous"
+        );
     }
     assert_eq!(store.last_position().await.unwrap(), events.len() as u64);
 
@@ -128,7 +132,11 @@ async fn check(db: &std::path::Path, acks: &[Ack], round: usize) -> usize {
         );
         for (k, (i, e, m)) in evs.iter().enumerate() {
             assert_eq!(m.index, k, "round {round}: append {append} out of order");
-            assert_eq!(*i, evs[0].0 + k, "round {round}: append {append} not contiguous");
+            assert_eq!(
+                *i,
+                evs[0].0 + k,
+                "round {round}: append {append} not contiguous"
+            );
             assert_eq!(e.stream, evs[0].1.stream);
             assert_eq!(e.version, evs[0].1.version + k as u64);
         }
@@ -138,7 +146,10 @@ async fn check(db: &std::path::Path, acks: &[Ack], round: usize) -> usize {
     let by_id: HashMap<Uuid, &RecordedEvent> = events.iter().map(|e| (e.event_id, e)).collect();
     for a in acks {
         let Some(group) = appends.get(&a.append) else {
-            panic!("round {round}: acknowledged append {} is lost ({a:?})", a.append);
+            panic!(
+                "round {round}: acknowledged append {} is lost ({a:?})",
+                a.append
+            );
         };
         assert_eq!(group.len(), a.ids.len());
         for (k, id) in a.ids.iter().enumerate() {
@@ -146,7 +157,10 @@ async fn check(db: &std::path::Path, acks: &[Ack], round: usize) -> usize {
                 .get(id)
                 .unwrap_or_else(|| panic!("round {round}: acknowledged event {id} is lost"));
             assert_eq!(e.stream, a.stream);
-            assert_eq!(e.version, a.next_version + 1 + k as u64 - a.ids.len() as u64);
+            assert_eq!(
+                e.version,
+                a.next_version + 1 + k as u64 - a.ids.len() as u64
+            );
         }
         let last = by_id[a.ids.last().expect("ids")];
         assert_eq!((last.position, last.version), (a.position, a.next_version));

@@ -95,7 +95,10 @@ async fn run(path: &str, writer: &str) -> Result<(), subledger_store::StoreError
                         );
                         let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
                         // stdout gone means the parent is gone: stop.
-                        if o.write_all(line.as_bytes()).and_then(|_| o.flush()).is_err() {
+                        if o.write_all(line.as_bytes())
+                            .and_then(|_| o.flush())
+                            .is_err()
+                        {
                             return Ok::<(), subledger_store::StoreError>(());
                         }
                     }

@@ -2,7 +2,9 @@
 //! they are unit-tested here, where no server runs.
 
 use bytes::Bytes;
-use kurrentdb::{CurrentRevision, EventData, Position, StreamPosition, StreamState, SubscriptionFilter};
+use kurrentdb::{
+    CurrentRevision, EventData, Position, StreamPosition, StreamState, SubscriptionFilter,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -361,7 +363,10 @@ mod tests {
     fn namespace_maps_and_filters_stream_names() {
         let ns = Namespace::new("subledger").unwrap();
         assert_eq!(ns.event_stream("customer-1"), "subledger/customer-1");
-        assert_eq!(ns.snapshot_stream("customer-1"), "subledger.snapshots/customer-1");
+        assert_eq!(
+            ns.snapshot_stream("customer-1"),
+            "subledger.snapshots/customer-1"
+        );
         assert_eq!(ns.our_stream("subledger/customer-1"), Some("customer-1"));
         assert_eq!(ns.our_stream("subledger/客户/😀"), Some("客户/😀"));
         assert_eq!(ns.our_stream("subledger.snapshots/customer-1"), None);
@@ -391,7 +396,12 @@ mod tests {
             let env = encode_metadata(sv, m);
             assert!(serde_json::from_slice::<serde_json::Value>(&env).is_ok());
             let (sv2, m2) = decode_metadata(&env).unwrap();
-            assert_eq!((sv2, &m2[..]), (sv, m), "envelope {:?}", String::from_utf8_lossy(&env));
+            assert_eq!(
+                (sv2, &m2[..]),
+                (sv, m),
+                "envelope {:?}",
+                String::from_utf8_lossy(&env)
+            );
         }
         assert!(matches!(
             decode_metadata(b"garbage"),

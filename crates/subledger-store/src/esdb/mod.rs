@@ -146,7 +146,10 @@ impl EsdbStore {
     }
 
     /// Drains a read; a missing stream reads as empty.
-    async fn drain(&self, read: Result<ReadStream, kurrentdb::Error>) -> Result<Vec<RecordedEvent>> {
+    async fn drain(
+        &self,
+        read: Result<ReadStream, kurrentdb::Error>,
+    ) -> Result<Vec<RecordedEvent>> {
         let mut read = match read {
             Ok(r) => r,
             Err(kurrentdb::Error::ResourceNotFound) => return Ok(Vec::new()),
@@ -221,7 +224,9 @@ impl EsdbStore {
                 // `Any`: look for the first id among the stream's latest events.
                 let version = self.stream_version(stream).await?;
                 let from = version.saturating_sub(ANY_REPEAT_WINDOW as u64);
-                let window = self.read_stream_page(stream, from, ANY_REPEAT_WINDOW).await?;
+                let window = self
+                    .read_stream_page(stream, from, ANY_REPEAT_WINDOW)
+                    .await?;
                 match window.iter().position(|e| e.event_id == events[0].event_id) {
                     Some(i) => window[i..].iter().take(n).cloned().collect(),
                     None => return Ok(None),
@@ -252,7 +257,8 @@ impl EsdbStore {
         events: &[NewEvent],
     ) -> Result<AppendResult> {
         let name = self.ns.event_stream(stream);
-        let opts = AppendToStreamOptions::default().stream_state(mapping::expected_to_state(expected));
+        let opts =
+            AppendToStreamOptions::default().stream_state(mapping::expected_to_state(expected));
         let data: Vec<EventData> = events.iter().map(mapping::to_event_data).collect();
         let written = self
             .retry("append", || async {
@@ -325,7 +331,8 @@ impl EventStore for EsdbStore {
 
     async fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>> {
         validate_stream(stream)?;
-        self.read_stream_page(stream, from_version, usize::MAX).await
+        self.read_stream_page(stream, from_version, usize::MAX)
+            .await
     }
 
     async fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
@@ -411,9 +418,7 @@ impl EventStore for EsdbStore {
     async fn stream_version(&self, stream: &str) -> Result<u64> {
         validate_stream(stream)?;
         let last = self.last_of(&self.ns.event_stream(stream)).await?;
-        Ok(last
-            .and_then(|r| r.event)
-            .map_or(0, |e| e.revision + 1))
+        Ok(last.and_then(|r| r.event).map_or(0, |e| e.revision + 1))
     }
 
     async fn save_snapshot(

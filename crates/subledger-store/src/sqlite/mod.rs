@@ -10,6 +10,7 @@
 //! * A lock file next to the database so that two processes never write the same file
 //!   (positions are assigned in memory by the writer).
 
+mod checkpoint;
 mod reader;
 mod schema;
 mod writer;
@@ -78,6 +79,10 @@ pub struct SqliteConfig {
     pub max_batch_bytes: usize,
     /// Queue depth in front of the writer; a full queue makes appenders wait.
     pub queue_depth: usize,
+    /// Page size of a *new* database (ignored for an existing one). Small pages make each
+    /// commit write less: an event's index entries land on random pages (event ids are
+    /// random), and every dirty page goes to the WAL whole.
+    pub page_size: u32,
 }
 
 impl SqliteConfig {
@@ -92,6 +97,7 @@ impl SqliteConfig {
             max_batch_commands: 2048,
             max_batch_bytes: 32 << 20,
             queue_depth: 8192,
+            page_size: 2048,
         }
     }
 
@@ -168,6 +174,8 @@ impl SqliteStore {
             std::fs::TryLockError::Error(e) => e.into(),
         })?;
         let mut conn = Connection::open(&config.path)?;
+        // Only takes effect while the file is still empty, i.e. before WAL is switched on.
+        conn.pragma_update(None, "page_size", config.page_size)?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Backend(format!(
@@ -177,8 +185,9 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", config.synchronous.pragma())?;
         conn.pragma_update(None, "cache_size", -i64::from(config.cache_size_kib))?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        // Checkpoint less often than the default 1000 pages: fewer stalls in the writer.
-        conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
+        // Checkpoints run in the background (see `checkpoint`); this is only a safety
+        // valve in case they fall far behind.
+        conn.pragma_update(None, "wal_autocheckpoint", 100_000)?;
         conn.pragma_update(None, "journal_size_limit", 64i64 << 20)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(32);
@@ -198,6 +207,11 @@ impl SqliteStore {
             i64::from(config.cache_size_kib),
             config.mmap_size,
         )?);
+        let (kick_tx, kick_rx) = std::sync::mpsc::sync_channel(1);
+        let checkpointer = checkpoint::open(&config.path, config.synchronous.pragma())?;
+        std::thread::Builder::new()
+            .name("subledger-sqlite-checkpoint".into())
+            .spawn(move || checkpoint::run(checkpointer, kick_rx))?;
         let (head_tx, head_rx) = watch::channel(report.last_position);
         let (tx, rx) = mpsc::channel(config.queue_depth.max(1));
         let writer = Writer::new(
@@ -208,6 +222,7 @@ impl SqliteStore {
                 max_batch_bytes: config.max_batch_bytes.max(1),
             },
             lock,
+            kick_tx,
         );
         let handle = std::thread::Builder::new()
             .name("subledger-sqlite-writer".into())
@@ -392,10 +407,9 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let s = SqliteStore::open_with(
-            SqliteConfig::new(&path).integrity_check(IntegrityCheck::Full),
-        )
-        .unwrap();
+        let s =
+            SqliteStore::open_with(SqliteConfig::new(&path).integrity_check(IntegrityCheck::Full))
+                .unwrap();
         assert_eq!(s.last_position().await.unwrap(), 3);
         assert_eq!(s.stream_version("a").await.unwrap(), 2);
         let r = s
@@ -430,7 +444,9 @@ mod tests {
         {
             let s = SqliteStore::open(&path).unwrap();
             for _ in 0..50 {
-                s.append("a", ExpectedVersion::Any, vec![ev()]).await.unwrap();
+                s.append("a", ExpectedVersion::Any, vec![ev()])
+                    .await
+                    .unwrap();
             }
         }
         // Overwrite a page in the middle of the file with garbage.

@@ -127,25 +127,78 @@ impl ReadConn {
             .optional()?)
     }
 
+    /// The hot path of catch-up reads: small payloads of a whole page are copied into one
+    /// shared buffer and handed out as slices of it (one allocation per page instead of two
+    /// per event); large ones get their own buffer so that a retained event never pins a
+    /// whole page.
     pub(crate) fn read_all(
         &mut self,
         from: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        const SHARED_MAX: usize = 16 * 1024;
+        enum Blob {
+            Shared(usize, usize),
+            Own(Bytes),
+        }
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let raw = {
+        let expect = usize::try_from(limit).unwrap_or(usize::MAX).min(16_384);
+        let mut buf: Vec<u8> = Vec::with_capacity(expect * 256);
+        let take = |b: &[u8], buf: &mut Vec<u8>| {
+            if b.len() <= SHARED_MAX {
+                let start = buf.len();
+                buf.extend_from_slice(b);
+                Blob::Shared(start, buf.len())
+            } else {
+                Blob::Own(Bytes::copy_from_slice(b))
+            }
+        };
+        let mut raw = Vec::with_capacity(expect);
+        {
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(params![from as i64, limit])?;
-            let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                out.push(decode(row)?);
+                let id = row.get_ref(3)?.as_blob()?;
+                let event_id = Uuid::from_slice(id)
+                    .map_err(|e| StoreError::Corrupt(format!("event id: {e}")))?;
+                let data = take(row.get_ref(6)?.as_blob()?, &mut buf);
+                let metadata = take(row.get_ref(7)?.as_blob()?, &mut buf);
+                raw.push((
+                    row.get::<_, i64>(0)? as u64,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, i64>(2)? as u64,
+                    event_id,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, u32>(5)?,
+                    data,
+                    metadata,
+                ));
             }
-            out
+        }
+        let shared = Bytes::from(buf);
+        let blob = |b: Blob| match b {
+            Blob::Shared(s, e) => shared.slice(s..e),
+            Blob::Own(b) => b,
         };
-        self.with_names(raw)
+        let mut out = Vec::with_capacity(raw.len());
+        for (position, stream_id, version, event_id, event_type, schema_version, data, metadata) in
+            raw
+        {
+            out.push(RecordedEvent {
+                stream: self.stream_name(stream_id)?,
+                version,
+                position,
+                event_id,
+                event_type,
+                schema_version,
+                data: blob(data),
+                metadata: blob(metadata),
+            });
+        }
+        Ok(out)
     }
 
     pub(crate) fn read_stream(
@@ -168,25 +221,6 @@ impl ReadConn {
                 decode(row)?;
             out.push(RecordedEvent {
                 stream: stream.to_owned(),
-                version,
-                position,
-                event_id,
-                event_type,
-                schema_version,
-                data,
-                metadata,
-            });
-        }
-        Ok(out)
-    }
-
-    fn with_names(&mut self, raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
-        let mut out = Vec::with_capacity(raw.len());
-        for (position, stream_id, version, event_id, event_type, schema_version, data, metadata) in
-            raw
-        {
-            out.push(RecordedEvent {
-                stream: self.stream_name(stream_id)?,
                 version,
                 position,
                 event_id,

@@ -98,7 +98,10 @@ fn pragma_check(conn: &Connection, pragma: &str) -> Result<(), StoreError> {
 }
 
 /// Runs the requested check and returns what it saw.
-pub(crate) fn check(conn: &Connection, level: IntegrityCheck) -> Result<IntegrityReport, StoreError> {
+pub(crate) fn check(
+    conn: &Connection,
+    level: IntegrityCheck,
+) -> Result<IntegrityReport, StoreError> {
     let schema_version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match level {
         IntegrityCheck::Full => pragma_check(conn, "integrity_check")?,

@@ -75,13 +75,21 @@ pub(crate) struct Writer {
     streams: HashMap<String, StreamState>,
     head_tx: watch::Sender<u64>,
     limits: WriterLimits,
+    /// Tells the checkpointer that the WAL grew.
+    kick: std::sync::mpsc::SyncSender<()>,
     /// Held for as long as the writer lives: one writer per database file.
     _lock: File,
 }
 
 enum Outcome {
-    Append(oneshot::Sender<Result<AppendResult, StoreError>>, Result<AppendResult, StoreError>),
-    Snapshot(oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>),
+    Append(
+        oneshot::Sender<Result<AppendResult, StoreError>>,
+        Result<AppendResult, StoreError>,
+    ),
+    Snapshot(
+        oneshot::Sender<Result<(), StoreError>>,
+        Result<(), StoreError>,
+    ),
 }
 
 impl Outcome {
@@ -125,12 +133,14 @@ impl Writer {
         head_tx: watch::Sender<u64>,
         limits: WriterLimits,
         lock: File,
+        kick: std::sync::mpsc::SyncSender<()>,
     ) -> Self {
         Writer {
             conn,
             streams: HashMap::new(),
             head_tx,
             limits,
+            kick,
             _lock: lock,
         }
     }
@@ -222,6 +232,8 @@ impl Writer {
                 if head != start_head {
                     self.head_tx.send_replace(head);
                 }
+                // Full channel = a checkpoint is already pending; that is enough.
+                let _ = self.kick.try_send(());
                 tracing::trace!(commands = n, head, "group commit");
                 outcomes.into_iter().for_each(Outcome::send);
             }

@@ -1,0 +1,49 @@
+//! Background WAL checkpoints.
+//!
+//! SQLite's automatic checkpoint runs inside the committing connection, i.e. in our
+//! single writer thread, and stalls every append queued behind it for the time it takes
+//! to copy the WAL into the database file and fsync it (milliseconds). Here a separate
+//! connection runs PASSIVE checkpoints instead; they never block the writer. The writer
+//! keeps a (much larger) automatic checkpoint only as a safety valve.
+
+use std::path::Path;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// At most one checkpoint per this interval, however many commits ask for one.
+const MIN_INTERVAL: Duration = Duration::from_millis(1000);
+/// Checkpoint at least this often while commits keep coming.
+const IDLE_WAKEUP: Duration = Duration::from_millis(1000);
+
+pub(crate) fn open(path: &Path, synchronous: &str) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    Ok(conn)
+}
+
+/// Runs until the writer drops its end of `kicks`.
+pub(crate) fn run(conn: Connection, kicks: Receiver<()>) {
+    let mut last = Instant::now();
+    let mut pending = false;
+    loop {
+        match kicks.recv_timeout(IDLE_WAKEUP) {
+            Ok(()) => pending = true,
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if !pending || last.elapsed() < MIN_INTERVAL {
+            continue;
+        }
+        pending = false;
+        last = Instant::now();
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "background checkpoint failed");
+        }
+    }
+}
