@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Benchmarks, one sub-benchmark per name: `scripts/bench.sh store`.
+# Each prints one line per figure as `name: value unit` (lines starting with `#` are
+# context). Always release builds; run on an otherwise idle machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() {
+  echo "usage: $0 <benchmark>" >&2
+  echo "benchmarks: store" >&2
+  exit 2
+}
+
+[ $# -ge 1 ] || usage
+
+case "$1" in
+  store)
+    # Event store (SQLite, durable commits): append 1x1 and 64x1, p99 latency at 64,
+    # read_all over 1,000,000 events, raw fsync rate. BENCH_SECONDS=<n> per append phase.
+    cargo bench --locked -p subledger-store --bench store
+    ;;
+  *)
+    usage
+    ;;
+esac
