@@ -15,7 +15,8 @@
 //!   reopening the store (as at service start-up, when projections catch up).
 //!
 //! `BENCH_SECONDS` (default 5) sets the length of each timed append phase;
-//! `BENCH_ONLY=append|read` runs one half.
+//! `BENCH_ONLY=append|read` runs one half; `BENCH_IDS=v7` uses time-ordered event ids;
+//! `BENCH_PAGE_SIZE` overrides the page size of the append database.
 
 use std::io::{Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -28,9 +29,19 @@ use uuid::Uuid;
 
 const READ_ALL_EVENTS: u64 = 1_000_000;
 
+/// Event ids: random (v4, the default) or time-ordered (v7, `BENCH_IDS=v7`).
+fn new_id() -> Uuid {
+    static V7: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *V7.get_or_init(|| std::env::var("BENCH_IDS").is_ok_and(|v| v == "v7")) {
+        Uuid::now_v7()
+    } else {
+        Uuid::new_v4()
+    }
+}
+
 fn event(i: u64) -> NewEvent {
     NewEvent::new(
-        Uuid::new_v4(),
+        new_id(),
         "SeatsAdded",
         1,
         format!(

@@ -185,9 +185,9 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", config.synchronous.pragma())?;
         conn.pragma_update(None, "cache_size", -i64::from(config.cache_size_kib))?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        // Checkpoints run in the background (see `checkpoint`); this is only a safety
-        // valve in case they fall far behind.
-        conn.pragma_update(None, "wal_autocheckpoint", 100_000)?;
+        // Most checkpoint work runs in the background (see `checkpoint`); this one lets
+        // the WAL restart (and be reused) once it holds 16384 pages.
+        conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
         conn.pragma_update(None, "journal_size_limit", 64i64 << 20)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(32);
