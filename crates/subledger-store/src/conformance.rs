@@ -81,6 +81,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@one [$($attr)*] $caps, $make, unicode_stream_names);
         $crate::conformance_tests!(@one [$($attr)*] $caps, $make, empty_append_refused);
         $crate::conformance_tests!(@one [$($attr)*] $caps, $make, snapshots);
+        $crate::conformance_tests!(@one [$($attr)*] $caps, $make, find_event_by_id);
     };
     (@one [$($attr:tt)*] $caps:expr, $make:expr, $name:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -835,4 +836,34 @@ pub async fn snapshots<S: EventStore + Clone>(store: &S, _caps: Capabilities) {
     // Snapshots are not events.
     assert_eq!(store.stream_version(&s).await.unwrap(), 3);
     assert_eq!(store.read_stream(&s, 0).await.unwrap().len(), 3);
+}
+
+/// `find_event` returns the stored event for a known id and nothing for an unknown
+/// one; a backend without an index by id says so with `Unsupported`.
+pub async fn find_event_by_id<S: EventStore + Clone>(store: &S, _caps: Capabilities) {
+    let s = stream_name("find");
+    let events: Vec<NewEvent> = (0..3).map(|i| json_event("F", i)).collect();
+    let second = events[1].clone();
+    let appended = store
+        .append(&s, ExpectedVersion::NoStream, events)
+        .await
+        .expect("append");
+    match store.find_event(second.event_id).await {
+        Err(StoreError::Unsupported(_)) => return,
+        Err(e) => panic!("find_event failed: {e}"),
+        Ok(None) => panic!("find_event did not find an appended event"),
+        Ok(Some(found)) => {
+            assert_eq!(found.stream, s);
+            assert_eq!(found.version, 2);
+            assert_eq!(found.position, appended.position - 1);
+            assert_eq!(found.event_id, second.event_id);
+            assert_eq!(found.event_type, second.event_type);
+            assert_eq!(found.data, second.data);
+            assert_eq!(found.metadata, second.metadata);
+        }
+    }
+    assert_eq!(
+        store.find_event(Uuid::new_v4()).await.expect("find_event"),
+        None
+    );
 }

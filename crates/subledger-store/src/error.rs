@@ -54,6 +54,11 @@ pub enum StoreError {
     #[error("incompatible store schema: {0}")]
     IncompatibleSchema(String),
 
+    /// The backend cannot do this at all (e.g. look an event up by id); the caller
+    /// needs another way.
+    #[error("not supported by this store: {0}")]
+    Unsupported(String),
+
     /// Any other backend failure (I/O error, unexpected server error, …).
     #[error("store backend error: {0}")]
     Backend(String),

@@ -103,6 +103,15 @@ pub trait EventStore: Send + Sync + 'static {
     /// written with another schema version is ignored (`None`), never handed out to be
     /// misread.
     async fn load_snapshot(&self, stream: &str, schema_version: u32) -> Result<Option<Snapshot>>;
+
+    /// The event with this id, wherever it is. The application finds an earlier
+    /// command's events this way (their ids derive from the command id), so a
+    /// repeated command gets its first result after a restart. Backends without an
+    /// index by id answer [`StoreError::Unsupported`].
+    async fn find_event(&self, event_id: uuid::Uuid) -> Result<Option<RecordedEvent>> {
+        let _ = event_id;
+        Err(StoreError::Unsupported("looking an event up by id".into()))
+    }
 }
 
 #[async_trait]
@@ -143,5 +152,8 @@ impl<S: EventStore + ?Sized> EventStore for std::sync::Arc<S> {
     }
     async fn load_snapshot(&self, stream: &str, schema_version: u32) -> Result<Option<Snapshot>> {
         (**self).load_snapshot(stream, schema_version).await
+    }
+    async fn find_event(&self, event_id: uuid::Uuid) -> Result<Option<RecordedEvent>> {
+        (**self).find_event(event_id).await
     }
 }

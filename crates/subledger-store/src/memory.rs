@@ -164,6 +164,11 @@ impl EventStore for MemoryStore {
         })
     }
 
+    async fn find_event(&self, event_id: Uuid) -> Result<Option<RecordedEvent>> {
+        let st = self.inner.lock()?;
+        Ok(st.ids.get(&event_id).map(|&i| st.log[i].clone()))
+    }
+
     async fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>> {
         validate_stream(stream)?;
         let st = self.inner.lock()?;

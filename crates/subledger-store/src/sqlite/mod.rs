@@ -307,6 +307,13 @@ impl EventStore for SqliteStore {
             .await
     }
 
+    async fn find_event(&self, event_id: uuid::Uuid) -> Result<Option<RecordedEvent>> {
+        self.inner
+            .readers
+            .with(move |c| c.find_event(event_id))
+            .await
+    }
+
     async fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
         if limit == 0 {
             return Ok(Vec::new());

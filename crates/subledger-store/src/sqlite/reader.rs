@@ -260,6 +260,44 @@ impl ReadConn {
             })
             .optional()?)
     }
+
+    pub(crate) fn find_event(
+        &mut self,
+        event_id: Uuid,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1");
+        let found = {
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query([event_id.as_bytes().as_slice()])?;
+            match rows.next()? {
+                Some(row) => Some(decode(row)?),
+                None => None,
+            }
+        };
+        let Some((
+            position,
+            stream_id,
+            version,
+            event_id,
+            event_type,
+            schema_version,
+            data,
+            metadata,
+        )) = found
+        else {
+            return Ok(None);
+        };
+        Ok(Some(RecordedEvent {
+            stream: self.stream_name(stream_id)?,
+            version,
+            position,
+            event_id,
+            event_type,
+            schema_version,
+            data,
+            metadata,
+        }))
+    }
 }
 
 type RawEvent = (u64, i64, u64, Uuid, String, u32, Bytes, Bytes);
