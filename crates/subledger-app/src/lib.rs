@@ -1,0 +1,17 @@
+//! Command handling for subledger: load a customer's state, decide, append with
+//! the expected version, retry on conflicts, idempotency that survives restarts,
+//! snapshots, and the time-driven work of REN-7.
+
+pub mod clock;
+pub mod codec;
+pub mod error;
+pub mod keys;
+pub mod ledger;
+pub mod metrics;
+pub mod response;
+
+pub use clock::{Clock, SimulatedClock, SystemClock};
+pub use error::CommandError;
+pub use keys::{KeyVault, MemoryKeyVault, SqliteKeyVault};
+pub use ledger::{CommandRequest, Ledger, LedgerConfig};
+pub use response::CommandResponse;
