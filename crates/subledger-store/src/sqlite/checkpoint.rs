@@ -3,8 +3,8 @@
 //! SQLite's automatic checkpoint runs inside the committing connection, i.e. in our
 //! single writer thread, and stalls every append queued behind it for the time it takes
 //! to copy the WAL into the database file and fsync it. Here a separate connection runs
-//! PASSIVE checkpoints (they never block the writer) at most every 100 ms while commits
-//! come in, so that when the writer's own automatic checkpoint fires (at 16384 pages) most
+//! PASSIVE checkpoints (they never block the writer) whenever the writer asks (every 1000
+//! committed events or 100 ms of commits, see `Writer::kick_checkpointer`), so that when the writer's own automatic checkpoint fires (at 16384 pages) most
 //! frames are already copied and its stall is short. That writer checkpoint is still
 //! needed: only it lets the WAL restart from its beginning, and a WAL that is reused
 //! instead of growing makes every commit's fsync cheaper (no file-size change to journal).
@@ -17,8 +17,8 @@ use rusqlite::Connection;
 
 use crate::StoreError;
 
-/// At most one checkpoint per this interval, however many commits ask for one.
-const MIN_INTERVAL: Duration = Duration::from_millis(100);
+/// At most one checkpoint per this interval, however often the writer asks.
+const MIN_INTERVAL: Duration = Duration::from_millis(10);
 /// Checkpoint at least this often while commits keep coming.
 const IDLE_WAKEUP: Duration = Duration::from_millis(1000);
 

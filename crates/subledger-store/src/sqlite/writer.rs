@@ -77,6 +77,9 @@ pub(crate) struct Writer {
     limits: WriterLimits,
     /// Tells the checkpointer that the WAL grew.
     kick: std::sync::mpsc::SyncSender<()>,
+    /// Events committed since the checkpointer was last kicked, and when that was.
+    since_kick: u64,
+    last_kick: std::time::Instant,
     /// Held for as long as the writer lives: one writer per database file.
     _lock: File,
 }
@@ -141,6 +144,8 @@ impl Writer {
             head_tx,
             limits,
             kick,
+            since_kick: 0,
+            last_kick: std::time::Instant::now(),
             _lock: lock,
         }
     }
@@ -232,8 +237,7 @@ impl Writer {
                 if head != start_head {
                     self.head_tx.send_replace(head);
                 }
-                // Full channel = a checkpoint is already pending; that is enough.
-                let _ = self.kick.try_send(());
+                self.kick_checkpointer(head - start_head);
                 tracing::trace!(commands = n, head, "group commit");
                 outcomes.into_iter().for_each(Outcome::send);
             }
@@ -242,6 +246,22 @@ impl Writer {
                 tracing::error!(error = %e, "group commit failed");
                 self.abort(outcomes, &e);
             }
+        }
+    }
+
+    /// Asks for a background checkpoint every `KICK_EVENTS` events or `KICK_INTERVAL`,
+    /// whichever comes first: often enough under load that the writer's own checkpoint
+    /// (which restarts the WAL) finds little left to copy, rarely enough when idle-ish that
+    /// checkpoint fsyncs do not compete with commit fsyncs.
+    fn kick_checkpointer(&mut self, events: u64) {
+        const KICK_EVENTS: u64 = 1000;
+        const KICK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+        self.since_kick += events;
+        if self.since_kick >= KICK_EVENTS || self.last_kick.elapsed() >= KICK_INTERVAL {
+            self.since_kick = 0;
+            self.last_kick = std::time::Instant::now();
+            // Full channel = a checkpoint is already pending; that is enough.
+            let _ = self.kick.try_send(());
         }
     }
 
