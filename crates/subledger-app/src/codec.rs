@@ -26,16 +26,34 @@ pub fn stream_customer(stream: &str) -> Option<Uuid> {
     stream.strip_prefix("customer-")?.parse().ok()
 }
 
-/// The id of the `index`-th event written for `command_id`.
+/// A name-based id whose first 48 bits are `prefix`: deterministic (a retry
+/// derives the same id), and ordered like the prefix, which keeps the store's
+/// index of event ids appending at its end instead of touching random pages.
+/// (UUID version 8: the layout is ours.)
+fn ordered_id(prefix: [u8; 6], namespace: &Uuid, name: &[u8]) -> Uuid {
+    let mut bytes = *Uuid::new_v5(namespace, name).as_bytes();
+    bytes[..6].copy_from_slice(&prefix);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// The id of the `index`-th event written for `command_id`. It keeps the command
+/// id's first 48 bits, so time-ordered command ids (UUIDv7) give time-ordered
+/// event ids.
 pub fn command_event_id(command_id: Uuid, index: usize) -> Uuid {
-    Uuid::new_v5(&command_id, format!("event/{index}").as_bytes())
+    let mut prefix = [0u8; 6];
+    prefix.copy_from_slice(&command_id.as_bytes()[..6]);
+    ordered_id(prefix, &command_id, format!("event/{index}").as_bytes())
 }
 
 /// The id of the `index`-th event of the time-driven work of `stream` due at
 /// `at`: the same on every instance, so two instances doing the same work
-/// write it once (REN-7).
+/// write it once (REN-7). Its first 48 bits are the instant in milliseconds.
 pub fn time_event_id(stream: &str, at: DateTime<Utc>, version: u64, index: usize) -> Uuid {
-    Uuid::new_v5(
+    let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let mut prefix = [0u8; 6];
+    prefix.copy_from_slice(&millis.to_be_bytes()[2..]);
+    ordered_id(
+        prefix,
         &TIME_NAMESPACE,
         format!("{stream}/{}/{version}/{index}", at.timestamp_micros()).as_bytes(),
     )
@@ -157,4 +175,24 @@ pub fn decode(r: &RecordedEvent) -> Result<(Event, Metadata), DecodeError> {
         },
         meta,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gen_5_event_ids_derive_from_the_command_id_and_keep_its_order() {
+        let a = Uuid::now_v7();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = Uuid::now_v7();
+        assert_eq!(command_event_id(a, 0), command_event_id(a, 0));
+        assert_ne!(command_event_id(a, 0), command_event_id(a, 1));
+        assert!(command_event_id(a, 5) < command_event_id(b, 0));
+        assert_eq!(command_event_id(a, 0).get_version_num(), 8);
+        let t1: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let t2: DateTime<Utc> = "2026-01-02T00:00:00Z".parse().unwrap();
+        assert!(time_event_id("s", t1, 9, 3) < time_event_id("s", t2, 1, 0));
+        assert_ne!(time_event_id("s", t1, 1, 0), time_event_id("s", t1, 2, 0));
+    }
 }
