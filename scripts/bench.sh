@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
   echo "usage: $0 <benchmark>" >&2
-  echo "benchmarks: store" >&2
+  echo "benchmarks: store decide inprocess" >&2
   exit 2
 }
 
@@ -18,6 +18,14 @@ case "$1" in
     # Event store (SQLite, durable commits): append 1x1 and 64x1, p99 latency at 64,
     # read_all over 1,000,000 events, raw fsync rate. BENCH_SECONDS=<n> per append phase.
     cargo bench --locked -p subledger-store --bench store
+    ;;
+  decide)
+    # One decision against customers of 10 / 1,000 / 10,000 subscriptions (criterion).
+    cargo bench --locked -p subledger-domain --bench decide
+    ;;
+  inprocess)
+    # The command path without HTTP, durable commits: inprocess_commands_per_s.
+    cargo bench --locked -p subledger-app --bench commands
     ;;
   *)
     usage
