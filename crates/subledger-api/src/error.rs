@@ -1,0 +1,269 @@
+//! The one error shape of API.md, `{ "error": { code, rule, message, details } }`,
+//! and the status each failure maps to. Internal faults keep their details for
+//! the log (under the request's span, so under its request id) and show the
+//! client nothing but `InternalError`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use subledger_app::CommandError;
+use subledger_domain::{Rejection, RejectionKind};
+use uuid::Uuid;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The domain refused (or the actor may not, or cannot see the target).
+    #[error("{0}")]
+    Rejected(Rejection),
+    #[error("version conflict: expected {expected}, the stream is at {actual}")]
+    VersionConflict { expected: u64, actual: u64 },
+    #[error("command id {0} was already used for another command")]
+    IdempotencyKeyReused(Uuid),
+    #[error("missing or unknown bearer token")]
+    Unauthenticated,
+    /// Malformed input, naming the field when it is known.
+    #[error("invalid request: {message}")]
+    InvalidRequest {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("no such route")]
+    NoRoute,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The simulated clock refuses to move back (422).
+    #[error("the clock never goes back: it is {now}, {requested} was asked")]
+    ClockWentBack {
+        now: chrono::DateTime<chrono::Utc>,
+        requested: chrono::DateTime<chrono::Utc>,
+    },
+    #[error("the request took longer than {seconds} s")]
+    Timeout { seconds: u64 },
+    /// The store cannot serve now; trying again later may work (503).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (`SeatReductionWindowClosed`).
+    pub code: String,
+    /// The rule of RULES.md that applies (`SEAT-2`).
+    pub rule: String,
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub details: Map<String, Value>,
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::InvalidRequest {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        ApiError::Rejected(Rejection::not_found(what, id))
+    }
+
+    pub fn forbidden(message: impl Into<String>, required: &[&str]) -> Self {
+        ApiError::Rejected(Rejection::forbidden("GEN-3", message).with("required_roles", required))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Rejected(r) => match r.kind {
+                RejectionKind::InvalidRequest => StatusCode::BAD_REQUEST,
+                RejectionKind::Forbidden => StatusCode::FORBIDDEN,
+                RejectionKind::NotFound => StatusCode::NOT_FOUND,
+                RejectionKind::Rule => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+            ApiError::VersionConflict { .. } => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyReused(_) | ApiError::ClockWentBack { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Timeout { .. } | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The body; internals never leave the process.
+    pub fn body(&self) -> ErrorBody {
+        let detail =
+            |code: &str, rule: &str, message: String, details: Map<String, Value>| ErrorDetail {
+                code: code.to_owned(),
+                rule: rule.to_owned(),
+                message,
+                details,
+            };
+        let one = |k: &str, v: Value| {
+            let mut m = Map::new();
+            m.insert(k.to_owned(), v);
+            m
+        };
+        let error = match self {
+            ApiError::Rejected(r) => detail(&r.code, &r.rule, r.message.clone(), r.details.clone()),
+            ApiError::VersionConflict { expected, actual } => {
+                let mut m = one("expected", (*expected).into());
+                m.insert("actual".to_owned(), (*actual).into());
+                detail(
+                    "VersionConflict",
+                    "API",
+                    format!(
+                        "the stream is at version {actual}, not {expected}: read it again and decide again"
+                    ),
+                    m,
+                )
+            }
+            ApiError::IdempotencyKeyReused(id) => detail(
+                "IdempotencyKeyReused",
+                "GEN-5",
+                format!(
+                    "command id {id} was already used for a different command; use a new command id"
+                ),
+                one("command_id", id.to_string().into()),
+            ),
+            ApiError::Unauthenticated => detail(
+                "Unauthenticated",
+                "GEN-2",
+                "send `Authorization: Bearer <token>` with a token of the auth file".to_owned(),
+                Map::new(),
+            ),
+            ApiError::InvalidRequest { field, message } => detail(
+                "InvalidRequest",
+                "API",
+                message.clone(),
+                field
+                    .as_ref()
+                    .map(|f| one("field", f.clone().into()))
+                    .unwrap_or_default(),
+            ),
+            ApiError::PayloadTooLarge { limit } => detail(
+                "PayloadTooLarge",
+                "API",
+                format!("the body is larger than the limit of {limit} bytes"),
+                one("limit_bytes", (*limit).into()),
+            ),
+            ApiError::NoRoute => {
+                detail("NotFound", "API", "no such endpoint".to_owned(), Map::new())
+            }
+            ApiError::MethodNotAllowed => detail(
+                "MethodNotAllowed",
+                "API",
+                "this endpoint does not take this method".to_owned(),
+                Map::new(),
+            ),
+            ApiError::ClockWentBack { now, requested } => {
+                let mut m = one(
+                    "now",
+                    now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                        .into(),
+                );
+                m.insert(
+                    "requested".to_owned(),
+                    requested
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                        .into(),
+                );
+                detail(
+                    "ClockWentBack",
+                    "REN-7",
+                    format!("the clock never goes back: it is {now}, {requested} was asked"),
+                    m,
+                )
+            }
+            ApiError::Timeout { seconds } => detail(
+                "Timeout",
+                "API",
+                format!(
+                    "no answer within {seconds} s; a command may still complete: send it again with the same command_id to learn its outcome"
+                ),
+                one("retryable", true.into()),
+            ),
+            ApiError::Unavailable(_) => detail(
+                "Unavailable",
+                "API",
+                "the event store is unavailable; nothing was acknowledged, try again".to_owned(),
+                one("retryable", true.into()),
+            ),
+            ApiError::Internal(_) => detail(
+                "InternalError",
+                "API",
+                "internal error; the log holds the details under this request's x-request-id"
+                    .to_owned(),
+                Map::new(),
+            ),
+        };
+        ErrorBody { error }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Rejected(r) => ApiError::Rejected(r),
+            CommandError::VersionConflict { expected, actual } => {
+                ApiError::VersionConflict { expected, actual }
+            }
+            CommandError::IdempotencyKeyReused { command_id } => {
+                ApiError::IdempotencyKeyReused(command_id)
+            }
+            CommandError::Store(message, true) => ApiError::Unavailable(message),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<subledger_store::StoreError> for ApiError {
+    fn from(e: subledger_store::StoreError) -> Self {
+        CommandError::from(e).into()
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        ApiError::Rejected(r)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            ApiError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            ApiError::Unavailable(detail) => tracing::warn!(error = %detail, "store unavailable"),
+            _ => tracing::debug!(status = status.as_u16(), error = %self, "request refused"),
+        }
+        let body = serde_json::to_vec(&self.body()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,154 @@
+//! subledger's HTTP server: every endpoint of API.md over the [`Ledger`].
+//!
+//! `router` builds the axum router (auth, request ids, tracing, metrics, body
+//! limit, deadline); `serve` runs it until a shutdown signal, then stops
+//! accepting and lets in-flight requests finish.
+
+pub mod auth;
+mod commands;
+mod error;
+mod extract;
+mod openapi;
+mod reads;
+mod scans;
+mod system;
+mod telemetry;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{get, post};
+use prometheus_client::registry::Registry;
+use subledger_app::Ledger;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use auth::{AuthError, AuthFile, TokenEntry};
+pub use commands::{ParsedCommand, parse_command};
+pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use openapi::ApiDoc;
+
+/// How the server behaves.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Whether `/v1/clock` is served (`--clock simulated`); 404 otherwise.
+    pub simulated_clock: bool,
+    /// The largest request body accepted; larger ones get 413.
+    pub body_limit_bytes: usize,
+}
+
+/// The default body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            simulated_clock: false,
+            body_limit_bytes: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState(Arc<Inner>);
+
+struct Inner {
+    ledger: Arc<Ledger>,
+    tokens: auth::TokenIndex,
+    config: ApiConfig,
+    registry: Registry,
+    http_metrics: telemetry::HttpMetrics,
+    openapi: String,
+}
+
+impl AppState {
+    pub(crate) fn ledger(&self) -> &Arc<Ledger> {
+        &self.0.ledger
+    }
+    pub(crate) fn tokens(&self) -> &auth::TokenIndex {
+        &self.0.tokens
+    }
+    pub(crate) fn config(&self) -> &ApiConfig {
+        &self.0.config
+    }
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.0.registry
+    }
+    pub(crate) fn http_metrics(&self) -> &telemetry::HttpMetrics {
+        &self.0.http_metrics
+    }
+    pub(crate) fn openapi(&self) -> &str {
+        &self.0.openapi
+    }
+}
+
+/// The router of every endpoint of API.md.
+pub fn router(ledger: Arc<Ledger>, auth: Arc<AuthFile>, config: ApiConfig) -> Router {
+    let http_metrics = telemetry::HttpMetrics::default();
+    let mut registry = Registry::default();
+    ledger.metrics().register(&mut registry);
+    http_metrics.register(&mut registry);
+    let body_limit = config.body_limit_bytes;
+    let state = AppState(Arc::new(Inner {
+        tokens: auth::TokenIndex::new(&auth),
+        ledger,
+        config,
+        registry,
+        http_metrics,
+        openapi: openapi::document(),
+    }));
+    let per_request = ServiceBuilder::new()
+        .layer(middleware::from_fn(telemetry::sanitize_request_id))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            telemetry::track,
+        ))
+        .layer(middleware::from_fn(telemetry::deadline))
+        .layer(DefaultBodyLimit::max(body_limit));
+    Router::new()
+        .route("/v1/commands", post(commands::post_command))
+        .route("/v1/subscriptions/{id}", get(reads::get_subscription))
+        .route(
+            "/v1/subscriptions/{id}/refundable-seats",
+            get(reads::refundable_seats),
+        )
+        .route("/v1/subscriptions/{id}/history", get(reads::history))
+        .route(
+            "/v1/customers/{id}/subscriptions",
+            get(reads::list_subscriptions),
+        )
+        .route("/v1/customers/{id}/orders", get(reads::list_orders))
+        .route("/v1/billing/lines", get(scans::billing_lines))
+        .route("/v1/audit/key-access", get(scans::key_access))
+        .route("/v1/events", get(scans::event_feed))
+        .route("/v1/catalog", get(system::catalog))
+        .route("/v1/clock", get(system::get_clock))
+        .route("/v1/clock/advance", post(system::advance_clock))
+        .route("/healthz", get(system::healthz))
+        .route("/metrics", get(system::metrics))
+        .route("/openapi.json", get(system::openapi))
+        .fallback(system::no_route)
+        .method_not_allowed_fallback(system::method_not_allowed)
+        .layer(per_request)
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes; then stops
+/// accepting connections and waits for in-flight requests to finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
