@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 pub const PARTNER_A: Uuid = Uuid::from_u128(0xA000);
 pub const PARTNER_B: Uuid = Uuid::from_u128(0xB000);
+pub const PARTNER_D: Uuid = Uuid::from_u128(0xD000);
 pub const CUSTOMER: Uuid = Uuid::from_u128(0xC000);
 pub const START: &str = "2026-01-10T09:00:00Z";
 
@@ -23,6 +24,8 @@ pub const START: &str = "2026-01-10T09:00:00Z";
 pub const A: &str = "token-a-admin-0000000000";
 /// Partner B's user with admin_agent and global_admin.
 pub const B: &str = "token-b-admin-0000000000";
+/// Partner D's admin agent.
+pub const D: &str = "token-d-admin-0000000000";
 /// Customer CUSTOMER's global admin.
 pub const C: &str = "token-c-admin-0000000000";
 
@@ -56,6 +59,7 @@ pub fn auth_file() -> AuthFile {
             PARTNER_B,
             &[Role::AdminAgent, Role::GlobalAdmin],
         ),
+        partner(D, "dora@d.example", PARTNER_D, &[Role::AdminAgent]),
         TokenEntry {
             token: C.to_owned(),
             user: "admin@customer.example".to_owned(),
