@@ -25,7 +25,7 @@ use prometheus_client::registry::Registry;
 use subledger_app::Ledger;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use auth::{AuthError, AuthFile, TokenEntry};
 pub use commands::{ParsedCommand, parse_command};
@@ -106,7 +106,12 @@ pub fn router(ledger: Arc<Ledger>, auth: Arc<AuthFile>, config: ApiConfig) -> Ro
         .layer(middleware::from_fn(telemetry::sanitize_request_id))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::request_span)
+                // One line per answered request; bodies are never logged.
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(middleware::from_fn_with_state(
             state.clone(),
             telemetry::track,
