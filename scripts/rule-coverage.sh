@@ -13,7 +13,9 @@ fi
 
 ids=$(grep -oE '\*\*[A-Z]+-[0-9]+\*\*' "$rules" | tr -d '*' | sort -t- -k1,1 -k2,2n -u)
 # Every test function name in the workspace's Rust sources.
-names=$(grep -rhoE --include='*.rs' 'fn [a-z][a-z0-9_]*' crates src tests 2>/dev/null | sed 's/^fn //' | sort -u)
+dirs=()
+for d in crates src tests; do [ -d "$d" ] && dirs+=("$d"); done
+names=$( (grep -rhoE --include='*.rs' 'fn [a-z][a-z0-9_]*' "${dirs[@]}" || true) | sed 's/^fn //' | sort -u)
 
 missing=()
 total=0
