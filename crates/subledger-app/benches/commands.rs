@@ -16,7 +16,10 @@ use subledger_store::{EventStore, SqliteConfig, SqliteStore};
 use uuid::Uuid;
 
 fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn command(v: serde_json::Value) -> Command {
