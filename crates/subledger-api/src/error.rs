@@ -267,3 +267,73 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_and_code(e: CommandError) -> (u16, String) {
+        let api = ApiError::from(e);
+        (api.status().as_u16(), api.body().error.code)
+    }
+
+    #[test]
+    fn command_errors_map_to_the_statuses_of_api_md() {
+        let rejection = |kind| Rejection::new(kind, "SomeCode", "SEAT-2", "no");
+        for (kind, status) in [
+            (RejectionKind::InvalidRequest, 400),
+            (RejectionKind::Forbidden, 403),
+            (RejectionKind::NotFound, 404),
+            (RejectionKind::Rule, 422),
+        ] {
+            assert_eq!(
+                status_and_code(CommandError::Rejected(rejection(kind))),
+                (status, "SomeCode".to_owned())
+            );
+        }
+        assert_eq!(
+            status_and_code(CommandError::VersionConflict {
+                expected: 1,
+                actual: 2
+            }),
+            (409, "VersionConflict".to_owned())
+        );
+        assert_eq!(
+            status_and_code(CommandError::IdempotencyKeyReused {
+                command_id: Uuid::nil()
+            }),
+            (422, "IdempotencyKeyReused".to_owned())
+        );
+        assert_eq!(
+            status_and_code(CommandError::Store("locked".into(), true)),
+            (503, "Unavailable".to_owned())
+        );
+        for internal in [
+            CommandError::Store("disk full at /var/x".into(), false),
+            CommandError::Corrupt("event 7 unreadable at /var/x".into()),
+            CommandError::Keys("vault /var/x".into()),
+        ] {
+            let api = ApiError::from(internal);
+            assert_eq!(api.status().as_u16(), 500);
+            let body = serde_json::to_string(&api.body()).unwrap();
+            assert!(!body.contains("/var/x"), "{body}");
+            assert!(body.contains("InternalError"));
+        }
+    }
+
+    #[test]
+    fn a_rejection_keeps_its_rule_message_and_details() {
+        let r = Rejection::rule(
+            "SeatReductionWindowClosed",
+            "SEAT-2",
+            "3 seats can be reduced",
+        )
+        .with("reducible_now", 3);
+        let body = serde_json::to_value(ApiError::Rejected(r).body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "SeatReductionWindowClosed", "rule": "SEAT-2",
+                "message": "3 seats can be reduced", "details": {"reducible_now": 3}}})
+        );
+    }
+}
