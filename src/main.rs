@@ -1,13 +1,394 @@
 //! The `subledger` command-line program: argument parsing and wiring only.
 
-use clap::Parser;
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use subledger_api::auth::AuthFile;
+use subledger_app::{
+    Clock, CommandRequest, Ledger, LedgerConfig, SimulatedClock, SqliteKeyVault, SystemClock,
+};
+use subledger_domain::{Actor, Catalog};
+use subledger_store::{EventStore, SqliteConfig, SqliteStore, Synchronous};
+use tracing::info;
 
 /// An event-sourced subscription ledger for Cloud Solution Provider partners.
 #[derive(Debug, Parser)]
 #[command(name = "subledger", version, about, long_about = None)]
-struct Cli {}
+struct Cli {
+    /// Log format on standard error.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Option<Commands>,
+}
 
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Commands {
+    /// Run the ledger service: the HTTP API of API.md over the event store.
+    Serve(ServeArgs),
+    /// Apply NDJSON commands (one per line) directly to the store, printing one
+    /// NDJSON result per line: for scripts and backfills.
+    Exec(ExecArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StoreKind {
+    Sqlite,
+    Eventstoredb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ClockKind {
+    System,
+    Simulated,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Durability {
+    /// fsync at every commit: an acknowledged command survives power loss.
+    Full,
+    /// fsync at checkpoints only: survives a process crash, not a power loss.
+    Normal,
+}
+
+/// Where the ledger keeps its log, and how time passes.
+#[derive(Debug, Args)]
+struct LedgerArgs {
+    /// The data directory of the embedded store (created if absent).
+    #[arg(long, default_value = "./subledger-data")]
+    data_dir: PathBuf,
+    /// Which event store holds the log.
+    #[arg(long, value_enum, default_value_t = StoreKind::Sqlite)]
+    store: StoreKind,
+    /// EventStoreDB connection string, e.g. esdb://localhost:2113?tls=false.
+    #[arg(long)]
+    esdb_url: Option<String>,
+    /// The system clock, or a simulated one that moves only on POST /v1/clock/advance.
+    #[arg(long, value_enum, default_value_t = ClockKind::System)]
+    clock: ClockKind,
+    /// The simulated clock's starting instant (RFC 3339, UTC).
+    #[arg(long)]
+    now: Option<DateTime<Utc>>,
+    /// A catalog file replacing the default catalog.
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Commit durability of the embedded store.
+    #[arg(long, value_enum, default_value_t = Durability::Full)]
+    durability: Durability,
+    /// Write a snapshot of a customer's state every this many events.
+    #[arg(long, default_value_t = 100)]
+    snapshot_every: u64,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    ledger: LedgerArgs,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The auth file (tokens → actors). Without it, a development auth file is
+    /// written into the data directory on first start.
+    #[arg(long)]
+    auth: Option<PathBuf>,
+    /// How often time-driven work runs with the system clock.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    tick: Duration,
+}
+
+#[derive(Debug, Args)]
+struct ExecArgs {
+    #[command(flatten)]
+    ledger: LedgerArgs,
+    /// NDJSON commands; `-` or absent for standard input.
+    file: Option<PathBuf>,
+    /// The auth-file entry to act as: its token or its user name.
+    #[arg(long = "as")]
+    as_entry: String,
+    /// The auth file (default: the data directory's development auth file).
+    #[arg(long)]
+    auth: Option<PathBuf>,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 500ms or 2s"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" | "" => Ok(Duration::from_secs(n)),
+        _ => Err(format!("`{s}` is not a duration like 500ms or 2s")),
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Ok(());
+    };
+    init_tracing(cli.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        match command {
+            Commands::Serve(args) => serve(args).await,
+            Commands::Exec(args) => exec(args).await,
+        }
+    })
+}
+
+async fn open_store(args: &LedgerArgs) -> Result<Arc<dyn EventStore>> {
+    match args.store {
+        StoreKind::Sqlite => {
+            std::fs::create_dir_all(&args.data_dir).with_context(|| {
+                format!("creating the data directory {}", args.data_dir.display())
+            })?;
+            let path = args.data_dir.join("events.db");
+            let sync = match args.durability {
+                Durability::Full => Synchronous::Full,
+                Durability::Normal => Synchronous::Normal,
+            };
+            let store = SqliteStore::open_with(SqliteConfig::new(&path).synchronous(sync))
+                .with_context(|| format!("opening the event store {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+        StoreKind::Eventstoredb => {
+            let Some(url) = &args.esdb_url else {
+                bail!(
+                    "--store eventstoredb needs --esdb-url (e.g. esdb://localhost:2113?tls=false)"
+                );
+            };
+            let store =
+                subledger_store::EsdbStore::connect(subledger_store::EsdbConfig::new(url.clone()))
+                    .await
+                    .with_context(|| format!("connecting to EventStoreDB at {url}"))?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
+    match path {
+        None => Ok(Catalog::default_catalog()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading the catalog {}", p.display()))?;
+            Catalog::from_json(&text)
+                .with_context(|| format!("loading the catalog {}", p.display()))
+        }
+    }
+}
+
+async fn open_ledger(args: &LedgerArgs) -> Result<Arc<Ledger>> {
+    let clock: Arc<dyn Clock> = match (args.clock, args.now) {
+        (ClockKind::System, None) => Arc::new(SystemClock),
+        (ClockKind::System, Some(_)) => bail!("--now goes with --clock simulated"),
+        (ClockKind::Simulated, now) => Arc::new(SimulatedClock::new(now.unwrap_or_else(Utc::now))),
+    };
+    let catalog = load_catalog(args.catalog.as_deref())?;
+    let store = open_store(args).await?;
+    std::fs::create_dir_all(&args.data_dir)?;
+    let keys =
+        SqliteKeyVault::open(&args.data_dir.join("keys.db")).context("opening the key vault")?;
+    let config = LedgerConfig {
+        snapshot_every: args.snapshot_every.max(1),
+        ..LedgerConfig::default()
+    };
+    Ledger::open(store, Arc::new(catalog), clock, Arc::new(keys), config)
+        .await
+        .context("opening the ledger")
+}
+
+/// The auth file to use: the given one, or the data directory's development
+/// file, written on first start.
+fn auth_file(explicit: Option<&Path>, data_dir: &Path, create: bool) -> Result<AuthFile> {
+    if let Some(path) = explicit {
+        return AuthFile::load(path)
+            .with_context(|| format!("loading the auth file {}", path.display()));
+    }
+    let path = data_dir.join("auth.json");
+    if path.exists() {
+        return AuthFile::load(&path)
+            .with_context(|| format!("loading the auth file {}", path.display()));
+    }
+    if !create {
+        bail!(
+            "no auth file: pass --auth FILE (or start `subledger serve` once to create {})",
+            path.display()
+        );
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let auth = AuthFile::development();
+    auth.write(&path)
+        .with_context(|| format!("writing the development auth file {}", path.display()))?;
+    // Printed to the operator's terminal, never logged: the file holds the token.
+    eprintln!(
+        "subledger: wrote a development auth file with one partner token holding every partner role: {}",
+        path.display()
+    );
+    Ok(auth)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    info!("shutting down: no new connections; finishing the commands in flight");
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let ledger = open_ledger(&args.ledger).await?;
+    let auth = auth_file(args.auth.as_deref(), &args.ledger.data_dir, true)?;
+    let simulated = args.ledger.clock == ClockKind::Simulated;
+    let scheduler = (!simulated).then(|| ledger.spawn_scheduler(args.tick));
+    let router = subledger_api::router(
+        ledger.clone(),
+        Arc::new(auth),
+        subledger_api::ApiConfig {
+            simulated_clock: simulated,
+            body_limit_bytes: 1024 * 1024,
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let local = listener.local_addr()?;
+    info!(listen = %local, store = ?args.ledger.store, clock = ?args.ledger.clock, "subledger is serving");
+    eprintln!("subledger: listening on http://{local}");
+    subledger_api::serve(listener, router, shutdown_signal()).await?;
+    if let Some(s) = scheduler {
+        s.abort();
+    }
+    info!("stopped");
+    Ok(())
+}
+
+/// One line of `exec` output.
+#[derive(serde::Serialize)]
+struct ExecLine<'a> {
+    line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command_id: Option<uuid::Uuid>,
+    status: u16,
+    #[serde(flatten)]
+    body: &'a serde_json::Value,
+}
+
+async fn exec(args: ExecArgs) -> Result<()> {
+    let auth = auth_file(args.auth.as_deref(), &args.ledger.data_dir, false)?;
+    let actor: Actor = auth
+        .tokens
+        .iter()
+        .find(|t| t.token == args.as_entry || t.user == args.as_entry)
+        .map(|t| t.actor())
+        .with_context(|| format!("no auth-file entry with token or user `{}`", args.as_entry))?;
+    let ledger = open_ledger(&args.ledger).await?;
+    let input: Box<dyn BufRead> = match args.file.as_deref() {
+        None => Box::new(std::io::stdin().lock()),
+        Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),
+        Some(p) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?,
+        )),
+    };
+    let mut out = std::io::stdout().lock();
+    let (mut accepted, mut refused) = (0usize, 0usize);
+    for (i, line) in input.lines().enumerate() {
+        let line = line.context("reading the input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (command_id, status, body) = match subledger_api::parse_command(line.as_bytes()) {
+            Err(e) => (None, e.status().as_u16(), serde_json::to_value(e.body())?),
+            Ok(parsed) => {
+                let request = CommandRequest {
+                    command_id: parsed.command_id,
+                    command: parsed.command,
+                    actor: actor.clone(),
+                    expected_version: parsed.expected_version,
+                    dry_run: parsed.dry_run,
+                };
+                match ledger.execute(request).await {
+                    Ok(response) => (
+                        Some(parsed.command_id),
+                        200,
+                        serde_json::to_value(&response)?,
+                    ),
+                    Err(e) => {
+                        let e = subledger_api::ApiError::from(e);
+                        (
+                            Some(parsed.command_id),
+                            e.status().as_u16(),
+                            serde_json::to_value(e.body())?,
+                        )
+                    }
+                }
+            }
+        };
+        if status == 200 {
+            accepted += 1;
+        } else {
+            refused += 1;
+        }
+        serde_json::to_writer(
+            &mut out,
+            &ExecLine {
+                line: i + 1,
+                command_id,
+                status,
+                body: &body,
+            },
+        )?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    info!(accepted, refused, "exec finished");
     Ok(())
 }
