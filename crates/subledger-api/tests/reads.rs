@@ -197,6 +197,58 @@ async fn view_3_the_csv_export_by_accept_header_or_format_parameter() {
 }
 
 #[tokio::test]
+async fn view_2_software_bought_before_2021_10_14_is_listed_among_orders_only() {
+    let s = Server::start_at(
+        subledger_api::ApiConfig {
+            simulated_clock: true,
+            body_limit_bytes: 1024 * 1024,
+        },
+        "2021-06-01T10:00:00Z",
+    )
+    .await;
+    s.create_customer(A, CUSTOMER, "NL").await;
+    let legacy = s
+        .buy(
+            A,
+            CUSTOMER,
+            "windows-server-2022-standard",
+            1,
+            Some("P1Y"),
+            "annual",
+        )
+        .await;
+    let license = s
+        .buy(A, CUSTOMER, "m365-e3", 5, Some("P1Y"), "monthly")
+        .await;
+    let list = s
+        .get(A, &format!("/v1/customers/{CUSTOMER}/subscriptions"))
+        .await
+        .ok();
+    let ids: Vec<&str> = list["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["subscription_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [license.to_string()]);
+    let csv = s
+        .get(
+            A,
+            &format!("/v1/customers/{CUSTOMER}/subscriptions?format=csv"),
+        )
+        .await
+        .text();
+    assert!(!csv.contains(&legacy.to_string()));
+    let orders = s
+        .get(A, &format!("/v1/customers/{CUSTOMER}/orders"))
+        .await
+        .text();
+    assert!(orders.contains(&legacy.to_string()));
+    // Still readable by id.
+    s.get(A, &format!("/v1/subscriptions/{legacy}")).await.ok();
+}
+
+#[tokio::test]
 async fn orders_list_their_line_items() {
     let s = Server::start().await;
     s.create_customer(A, CUSTOMER, "NL").await;

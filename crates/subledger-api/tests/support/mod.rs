@@ -151,12 +151,16 @@ impl Server {
     }
 
     pub async fn start_with(config: ApiConfig) -> Server {
+        Self::start_at(config, START).await
+    }
+
+    pub async fn start_at(config: ApiConfig, start: &str) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn EventStore> = Arc::new(
             SqliteStore::open_with(SqliteConfig::new(dir.path().join("events.db"))).unwrap(),
         );
         let keys = Arc::new(SqliteKeyVault::open(&dir.path().join("keys.db")).unwrap());
-        let clock = Arc::new(SimulatedClock::new(at(START)));
+        let clock = Arc::new(SimulatedClock::new(at(start)));
         let ledger = Ledger::open(
             store,
             Arc::new(Catalog::default_catalog()),
