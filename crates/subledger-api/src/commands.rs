@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use subledger_app::CommandRequest;
 use subledger_domain::{Action, Command};
-use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::AppState;
@@ -286,14 +285,10 @@ pub async fn post_command(
         expected_version: parsed.expected_version,
         dry_run: parsed.dry_run,
     };
-    // The command runs in its own task: a client that hangs up (or a response
-    // timeout) never cuts a command between its append and its bookkeeping.
     let ledger = state.ledger().clone();
-    let outcome = tokio::spawn(
-        async move { ledger.execute(request).await }.instrument(tracing::Span::current()),
-    )
-    .await
-    .map_err(|e| ApiError::Internal(format!("command task failed: {e}")))?;
+    let outcome = crate::inflight::spawn(async move { ledger.execute(request).await })
+        .await
+        .map_err(|e| ApiError::Internal(format!("command task failed: {e}")))?;
     let response = outcome?;
     // The ledger guarantees the same response for a repeated command id; these
     // bytes are its plain serialization, nothing added.

@@ -8,6 +8,7 @@ pub mod auth;
 mod commands;
 mod error;
 mod extract;
+mod inflight;
 mod openapi;
 mod reads;
 mod scans;
@@ -147,13 +148,16 @@ pub fn router(ledger: Arc<Ledger>, auth: Arc<AuthFile>, config: ApiConfig) -> Ro
 }
 
 /// Serves `router` on `listener` until `shutdown` completes; then stops
-/// accepting connections and waits for in-flight requests to finish.
+/// accepting connections, waits for in-flight requests to finish, and for any
+/// command whose client hung up to finish too.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    inflight::idle().await;
+    served
 }

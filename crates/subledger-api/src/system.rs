@@ -131,7 +131,7 @@ pub async fn advance_clock(
     let ledger = state.ledger().clone();
     let to = req.to;
     // Like a command, the work runs to its end even if the client hangs up.
-    let written = tokio::spawn(async move { ledger.advance_clock(to).await })
+    let written = crate::inflight::spawn(async move { ledger.advance_clock(to).await })
         .await
         .map_err(|e| ApiError::Internal(format!("clock task failed: {e}")))??
         .map_err(|e| ApiError::ClockWentBack {

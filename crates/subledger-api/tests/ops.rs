@@ -294,3 +294,57 @@ async fn graceful_shutdown_lets_an_in_flight_request_finish() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn shutdown_waits_for_the_work_of_a_client_that_hung_up() {
+    let mut s = Server::start().await;
+    let mut customers = Vec::new();
+    for i in 0..10u128 {
+        let customer = uuid::Uuid::from_u128(0xCC00 + i);
+        s.create_customer(A, customer, "NL").await;
+        for _ in 0..3 {
+            s.buy(
+                A,
+                customer,
+                "m365-business-basic",
+                1,
+                Some("P1M"),
+                "monthly",
+            )
+            .await;
+        }
+        customers.push(customer);
+    }
+    // Three years of monthly renewals; the client gives up at once.
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(5))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let hung_up = impatient
+        .post(format!("{}/v1/clock/advance", s.base))
+        .bearer_auth(A)
+        .json(&json!({"to": "2029-01-10T00:00:00Z"}))
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the client hung up before the answer");
+    s.signal_shutdown();
+    s.stop().await.unwrap();
+    // Read without waiting on the ledger's locks: what was written when serve returned.
+    let at_return = s.ledger.store().last_position().await.unwrap();
+    eprintln!("advance + shutdown took {:?}", started.elapsed());
+    // serve returned only after the advance ran to its end: nothing was written since.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(s.ledger.store().last_position().await.unwrap(), at_return);
+    for customer in customers {
+        let (state, _) = s.ledger.customer_state(customer).await.unwrap();
+        for sub in state.subscriptions.values() {
+            assert_eq!(
+                sub.term_start.to_rfc3339(),
+                "2029-01-10T00:00:00+00:00",
+                "the last renewal of {}",
+                sub.subscription_id
+            );
+        }
+    }
+}
