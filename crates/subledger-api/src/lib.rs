@@ -118,6 +118,7 @@ pub fn router(ledger: Arc<Ledger>, auth: Arc<AuthFile>, config: ApiConfig) -> Ro
             telemetry::track,
         ))
         .layer(middleware::from_fn(telemetry::deadline))
+        .layer(middleware::from_fn(telemetry::catch_panic))
         .layer(DefaultBodyLimit::max(body_limit));
     Router::new()
         .route("/v1/commands", post(commands::post_command))

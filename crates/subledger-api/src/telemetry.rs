@@ -156,9 +156,57 @@ pub async fn deadline(req: Request, next: Next) -> Response {
     }
 }
 
+/// Turns a panic in a handler into a 500 in the error shape (logged under the
+/// request's span) instead of a dropped connection.
+pub async fn catch_panic(req: Request, next: Next) -> Response {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(next.run(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned());
+            ApiError::Internal(format!("handler panicked: {what}")).into_response()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_in_the_error_shape_without_its_message() {
+        use axum::body::Body;
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route(
+                "/",
+                axum::routing::get(|| async {
+                    if true {
+                        panic!("secret boom");
+                    }
+                    "unreachable"
+                }),
+            )
+            .layer(axum::middleware::from_fn(catch_panic));
+        let response = app
+            .oneshot(Request::builder().uri("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 500);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("InternalError"), "{text}");
+        assert!(!text.contains("secret boom"), "{text}");
+    }
 
     #[test]
     fn only_short_plain_request_ids_are_kept() {
