@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
   echo "usage: $0 <benchmark>" >&2
-  echo "benchmarks: store decide inprocess" >&2
+  echo "benchmarks: store decide inprocess http" >&2
   exit 2
 }
 
@@ -26,6 +26,12 @@ case "$1" in
   inprocess)
     # The command path without HTTP, durable commits: inprocess_commands_per_s.
     cargo bench --locked -p subledger-app --bench commands
+    ;;
+  http)
+    # The real server (release) under a load generator on loopback: http_commands_per_s
+    # at saturation, p50_ms / p99_ms at 5,000 requests/s.
+    cargo build --locked --release --bin subledger
+    SUBLEDGER_BIN="$PWD/target/release/subledger" cargo bench --locked -p subledger-api --bench http
     ;;
   *)
     usage
