@@ -529,7 +529,12 @@ impl Ledger {
         let stream = customer_stream(customer);
         let slot = self.slot(customer);
         let mut slot = slot.lock().await;
-        self.refresh(&mut slot, customer).await?;
+        // A cached state is used as it is: the append's expected version is the
+        // check against the stream, and a conflict reloads it (optimistic
+        // concurrency). Only a state not yet loaded is read here.
+        if !slot.loaded {
+            self.refresh(&mut slot, customer).await?;
+        }
         if let Some(previous) = self.previous_result(req, fingerprint).await? {
             debug!("repeated command id: returning the first result");
             return Ok(previous);
@@ -542,10 +547,14 @@ impl Ledger {
             if let Some(expected) = req.expected_version
                 && expected != slot.version
             {
-                return Err(CommandError::VersionConflict {
-                    expected,
-                    actual: slot.version,
-                });
+                // The client may have seen another process's write this cache has not.
+                self.refresh(&mut slot, customer).await?;
+                if expected != slot.version {
+                    return Err(CommandError::VersionConflict {
+                        expected,
+                        actual: slot.version,
+                    });
+                }
             }
             let mut ctx = CommandContext {
                 command_id: req.command_id,

@@ -720,3 +720,26 @@ fn trf_5_an_expired_request_is_refused_even_before_the_ledger_recorded_the_expir
     );
     assert_eq!(detail(&rej, "expired_at"), "2026-02-19T10:00:00Z");
 }
+
+#[test]
+fn trf_3_a_scheduled_marketplace_cancellation_moves_with_the_subscription() {
+    // A monthly SaaS bought on 10 January, cancelled after its 24 hours: the
+    // cancellation waits for the term's end (CAN-3). Transferred to B before then,
+    // the new subscription still ends cancelled, not expired.
+    let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
+    let sub = sc.buy("isv-saas-monthly", 5, P1M, Billing::Monthly);
+    sc.relate(PARTNER_B);
+    sc.advance_to("2026-01-12T09:00:00Z");
+    sc.when(Command::Cancel {
+        subscription_id: sub,
+    })
+    .then_types(&["CancellationScheduled"]);
+    let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
+    let events = sc.when(accept(t, &[sub])).accepted().clone();
+    let new = new_ids(&events)[0];
+    assert!(sc.sub(new).cancel_at_term_end);
+    assert_eq!(sc.sub(new).partner_id, PARTNER_B);
+    sc.advance_to("2026-02-10T00:00:00Z");
+    assert_eq!(sc.sub(new).status, Status::Cancelled);
+    assert!(invariants::check(&sc.state).is_empty());
+}

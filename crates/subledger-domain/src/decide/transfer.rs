@@ -252,6 +252,15 @@ fn accept(d: &mut Decision<'_>, t: &Transfer, picked: &[uuid::Uuid]) -> Result<(
         });
         d.emit_line(credit);
         d.emit_line(charge);
+        // A marketplace cancellation already scheduled (CAN-3) moves with the seats.
+        if s.cancel_at_term_end
+            && let Some(effective_at) = s.term_ends_at()
+        {
+            d.emit(EventData::CancellationScheduled {
+                subscription_id: new_id,
+                effective_at,
+            });
+        }
     }
     d.emit(EventData::TransferAccepted {
         transfer_id: t.transfer_id,
