@@ -152,25 +152,7 @@ pub fn unused_credit(
     today: NaiveDate,
     reason: BillingReason,
 ) -> Option<Line> {
-    let period = current_period(s, today)?;
-    let p = period.days();
-    let unused = p - period.days_used(today);
-    let amount = mul_div_round_half_up(
-        s.unit_price.amount_minor,
-        seats,
-        unused,
-        period.nominal_days.max(p),
-    );
-    Some(line(
-        s,
-        seats,
-        &s.unit_price,
-        period,
-        unused,
-        amount,
-        LineKind::Credit,
-        reason,
-    ))
+    unused_days(s, &s.unit_price, seats, today, LineKind::Credit, reason)
 }
 
 /// UPG-9, TRF-4: the receiving side pays for the same unused days the giving side
@@ -182,7 +164,19 @@ pub fn unused_days_charge(
     today: NaiveDate,
     reason: BillingReason,
 ) -> Option<Line> {
-    let period = current_period(target, today)?;
+    unused_days(target, unit_price, seats, today, LineKind::Charge, reason)
+}
+
+/// The seats' price for the days of the current period after today.
+fn unused_days(
+    s: &Subscription,
+    unit_price: &Money,
+    seats: u32,
+    today: NaiveDate,
+    kind: LineKind,
+    reason: BillingReason,
+) -> Option<Line> {
+    let period = current_period(s, today)?;
     let p = period.days();
     let unused = p - period.days_used(today);
     let amount = mul_div_round_half_up(
@@ -192,14 +186,7 @@ pub fn unused_days_charge(
         period.nominal_days.max(p),
     );
     Some(line(
-        target,
-        seats,
-        unit_price,
-        period,
-        unused,
-        amount,
-        LineKind::Charge,
-        reason,
+        s, seats, unit_price, period, unused, amount, kind, reason,
     ))
 }
 
