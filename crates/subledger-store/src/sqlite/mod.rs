@@ -92,7 +92,7 @@ impl SqliteConfig {
             synchronous: Synchronous::Full,
             integrity_check: IntegrityCheck::Quick,
             read_connections: 4,
-            cache_size_kib: 64 * 1024,
+            cache_size_kib: 8 * 1024,
             mmap_size: 1 << 30,
             max_batch_commands: 2048,
             max_batch_bytes: 32 << 20,
