@@ -31,16 +31,6 @@ fn schedule_quantity(subscription_id: Uuid, quantity: u32) -> Command {
     }
 }
 
-fn created(events: &[subledger_domain::Event], product: &str) -> Uuid {
-    events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::SubscriptionCreated(c) if c.product_id == product => Some(c.subscription_id),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no {product} created"))
-}
-
 /// The one credit line of an outcome.
 #[track_caller]
 fn credit(o: &Outcome) -> &BillingLine {
@@ -613,8 +603,8 @@ fn can_6_cancelling_a_base_does_not_cancel_its_add_ons() {
         item("m365-e3", 20, P1Y, Billing::Monthly),
         item("multi-geo", 1, P1Y, Billing::Monthly),
     ]));
-    let base = created(&events, "m365-e3");
-    let geo = created(&events, "multi-geo");
+    let base = created_of(&events, "m365-e3");
+    let geo = created_of(&events, "multi-geo");
     sc.advance_to("2026-01-11T09:00:00Z");
     let r = sc.when(cancel(base));
     assert_cancelled(&r, base, false);
@@ -634,8 +624,8 @@ fn can_6_copilot_stays_when_another_base_still_covers_it() {
         item("m365-e5", 10, P1Y, Billing::Monthly),
         item("copilot-m365", 10, P1Y, Billing::Monthly),
     ]));
-    let e3 = created(&events, "m365-e3");
-    let copilot = created(&events, "copilot-m365");
+    let e3 = created_of(&events, "m365-e3");
+    let copilot = created_of(&events, "copilot-m365");
     sc.when(cancel(e3))
         .then_types(&["SubscriptionCancelled", "Credited"]);
     assert_eq!(sc.sub(copilot).status, Status::Active);
@@ -652,8 +642,8 @@ fn can_6_a_base_whose_cancellation_would_leave_copilot_above_its_base_is_refused
         item("m365-e3", 10, P1Y, Billing::Monthly),
         item("copilot-m365", 10, P1Y, Billing::Monthly),
     ]));
-    let e3 = created(&events, "m365-e3");
-    let copilot = created(&events, "copilot-m365");
+    let e3 = created_of(&events, "m365-e3");
+    let copilot = created_of(&events, "copilot-m365");
     let before = sc.state.clone();
     let rej = &rejected(sc.when(cancel(e3)), "AddonExceedsBase", "PUR-7");
     assert_eq!(detail(rej, "base_seats"), 0);

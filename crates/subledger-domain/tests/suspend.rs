@@ -47,17 +47,6 @@ fn reveal(subscription_id: Uuid) -> Command {
     }
 }
 
-/// The subscription ids a purchase created, by product.
-fn created(events: &[subledger_domain::Event], product: &str) -> Uuid {
-    events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::SubscriptionCreated(c) if c.product_id == product => Some(c.subscription_id),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no {product} created"))
-}
-
 /// 10 seats of M365 E3, P1Y billed monthly, bought 2026-01-10 09:00.
 fn e3_ten() -> (Scenario, Uuid) {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
@@ -81,9 +70,9 @@ fn base_with_addons() -> (Scenario, Uuid, Uuid, Uuid) {
         item("copilot-m365", 10, P1Y, Billing::Monthly),
         item("multi-geo", 1, P1Y, Billing::Monthly),
     ]));
-    let base = created(&events, "m365-e3");
-    let copilot = created(&events, "copilot-m365");
-    let geo = created(&events, "multi-geo");
+    let base = created_of(&events, "m365-e3");
+    let copilot = created_of(&events, "copilot-m365");
+    let geo = created_of(&events, "multi-geo");
     (sc, base, copilot, geo)
 }
 
@@ -388,7 +377,7 @@ fn sus_3_another_partners_add_on_is_not_suspended() {
         )
         .accepted()
         .clone();
-    let b_copilot = created(&events, "copilot-m365");
+    let b_copilot = created_of(&events, "copilot-m365");
     sc.when(suspend(base))
         .then_types(&["SubscriptionSuspended"]);
     assert_eq!(sc.sub(b_copilot).status, Status::Active);

@@ -58,10 +58,6 @@ fn new_ids(events: &[Event]) -> Vec<Uuid> {
         .expect("TransferAccepted")
 }
 
-fn rhu(num: i64, den: i64) -> i64 {
-    (2 * num + den) / (2 * den)
-}
-
 /// A's 10 E3 seats; B related to the customer; B has asked for a transfer on
 /// 2026-01-20 at 10:00.
 fn requested() -> (Scenario, Uuid, Uuid) {

@@ -61,20 +61,6 @@ fn types(events: &[Event]) -> Vec<&'static str> {
     events.iter().map(|e| e.data.type_name()).collect()
 }
 
-fn created_id(events: &[Event]) -> Uuid {
-    events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::SubscriptionCreated(c) => Some(c.subscription_id),
-            _ => None,
-        })
-        .expect("a SubscriptionCreated event")
-}
-
-fn rhu(num: i64, den: i64) -> i64 {
-    (2 * num + den) / (2 * den)
-}
-
 // ---------------------------------------------------------------- TRI-1
 
 #[test]

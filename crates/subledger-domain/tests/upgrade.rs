@@ -65,21 +65,6 @@ fn standard_10() -> (Scenario, Uuid) {
     (sc, id)
 }
 
-fn new_subscription_id(events: &[subledger_domain::Event]) -> Uuid {
-    events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::SubscriptionCreated(c) => Some(c.subscription_id),
-            _ => None,
-        })
-        .expect("a SubscriptionCreated event")
-}
-
-/// Round half up of `num / den` (BIL-5), for the expected amounts below.
-fn rhu(num: i64, den: i64) -> i64 {
-    (2 * num + den) / (2 * den)
-}
-
 #[track_caller]
 fn assert_refused_without_change(sc: &mut Scenario, cmd: Command, code: &str, rule: &str) {
     let before = sc.state.clone();
@@ -406,7 +391,7 @@ fn upg_4_partial_upgrade_moves_seats_to_a_new_coterminous_subscription() {
             "Charged",
         ])
         .clone();
-    let new_id = new_subscription_id(&events);
+    let new_id = created_id(&events);
     assert_ne!(new_id, id);
     match &events[1].data {
         EventData::SubscriptionUpgraded {
@@ -458,7 +443,7 @@ fn upg_4_partial_upgrade_keeps_a_source_with_auto_renew_off_coterminous_and_not_
     it.auto_renew = false;
     let id = sc.buy_item(it);
     let events = sc.ok(upgrade_now(id, E3, 3));
-    let new_id = new_subscription_id(&events);
+    let new_id = created_id(&events);
     assert!(!sc.sub(new_id).auto_renew, "the new one follows the source");
 }
 
@@ -696,7 +681,7 @@ fn upg_5_target_of_another_partner_is_not_found() {
             &b,
             Scenario::purchase(vec![item(E3, 5, P1Y, Billing::Monthly)]),
         );
-        new_subscription_id(out.accepted())
+        created_id(out.accepted())
     };
     sc.advance_to("2026-01-20T10:00:00Z");
     let before = sc.state.clone();
@@ -768,7 +753,7 @@ fn upg_6_the_new_subscription_of_a_partial_upgrade_has_no_windows() {
     let (mut sc, id) = standard_10();
     sc.advance_to("2026-01-11T09:00:00Z");
     let events = sc.ok(upgrade_now(id, E3, 4));
-    let new_id = new_subscription_id(&events);
+    let new_id = created_id(&events);
     match &events[0].data {
         EventData::SubscriptionCreated(c) => {
             assert_eq!(c.cancellation_allowed_until, None);
@@ -1070,7 +1055,7 @@ fn upg_9_partial_upgrade_bills_only_the_moved_seats() {
     // = 86.709 → 8671.
     assert_eq!(out.amounts(), vec![-3019, 8671]);
     let b = out.billing();
-    let new_id = new_subscription_id(out.events());
+    let new_id = created_id(out.events());
     assert_eq!(b[0].1.subscription_id, id);
     assert_eq!(b[1].1.subscription_id, new_id);
     assert_eq!((b[0].1.seats, b[1].1.seats), (4, 4));

@@ -320,3 +320,32 @@ pub fn detail<'a>(r: &'a Rejection, key: &str) -> &'a Value {
 pub const P1M: Option<Term> = Some(Term::P1M);
 pub const P1Y: Option<Term> = Some(Term::P1Y);
 pub const P3Y: Option<Term> = Some(Term::P3Y);
+
+/// The first subscription an accepted command created.
+#[track_caller]
+pub fn created_id(events: &[Event]) -> Uuid {
+    events
+        .iter()
+        .find_map(|e| match &e.data {
+            EventData::SubscriptionCreated(c) => Some(c.subscription_id),
+            _ => None,
+        })
+        .expect("a SubscriptionCreated event")
+}
+
+/// The subscription of `product` an accepted command created.
+#[track_caller]
+pub fn created_of(events: &[Event], product: &str) -> Uuid {
+    events
+        .iter()
+        .find_map(|e| match &e.data {
+            EventData::SubscriptionCreated(c) if c.product_id == product => Some(c.subscription_id),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no {product} created"))
+}
+
+/// Round half up of `num / den` (BIL-5), for expected amounts computed by hand.
+pub fn rhu(num: i64, den: i64) -> i64 {
+    (2 * num + den) / (2 * den)
+}
