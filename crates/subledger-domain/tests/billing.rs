@@ -6,7 +6,7 @@ mod support;
 use proptest::prelude::*;
 use serde_json::json;
 use subledger_domain::calendar::Billing;
-use subledger_domain::command::{Command, PurchaseItem, UpgradeTiming};
+use subledger_domain::command::{Command, PurchaseItem};
 use subledger_domain::event::{BillingLine, BillingReason, EventData};
 use subledger_domain::money::mul_div_round_half_up;
 use subledger_domain::state::Status;
@@ -416,15 +416,7 @@ fn bil_3_a_new_coterminous_subscription_from_an_upgrade_pays_pro_rata() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-01-20T09:00:00Z");
-    let out = sc.when(Command::Upgrade {
-        subscription_id: sub,
-        target_product_id: "m365-e5".into(),
-        quantity: 4,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: UpgradeTiming::Now,
-    });
+    let out = sc.when(upgrade_now(sub, "m365-e5", 4));
     let b = out.billing();
     assert_eq!(b.len(), 2, "{b:#?}");
     let charge = b.iter().find(|(a, _)| *a > 0).unwrap();
@@ -485,15 +477,7 @@ fn bil_4_an_upgrade_source_is_credited_its_unused_days() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-01-20T09:00:00Z");
-    let out = sc.when(Command::Upgrade {
-        subscription_id: sub,
-        target_product_id: "m365-e5".into(),
-        quantity: 10,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: UpgradeTiming::Now,
-    });
+    let out = sc.when(upgrade_now(sub, "m365-e5", 10));
     let mut got: Vec<(i64, BillingReason, u32)> = out
         .billing()
         .into_iter()
@@ -790,15 +774,7 @@ fn bil_8_subscriptions_created_later_carry_the_marking_too() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("BR");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-01-20T09:00:00Z");
-    let out = sc.when(Command::Upgrade {
-        subscription_id: sub,
-        target_product_id: "m365-e5".into(),
-        quantity: 4,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: UpgradeTiming::Now,
-    });
+    let out = sc.when(upgrade_now(sub, "m365-e5", 4));
     let new_id = out
         .events()
         .iter()

@@ -730,15 +730,7 @@ fn ren_5_a_mid_term_quantity_change_deletes_the_scheduled_change() {
 #[test]
 fn ren_5_a_mid_term_upgrade_deletes_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    let out = sc.when(Command::Upgrade {
-        subscription_id: id,
-        target_product_id: "m365-e5".into(),
-        quantity: 10,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: subledger_domain::command::UpgradeTiming::Now,
-    });
+    let out = sc.when(upgrade_now(id, "m365-e5", 10));
     assert_eq!(
         cleared_reason(out.accepted(), id),
         Some(ClearReason::Upgraded)

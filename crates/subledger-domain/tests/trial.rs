@@ -350,16 +350,8 @@ fn tri_3_the_status_of_a_trial_cannot_change() {
 #[test]
 fn tri_3_a_trial_cannot_be_upgraded() {
     let (mut sc, id) = with_trial();
-    sc.when(Command::Upgrade {
-        subscription_id: id,
-        target_product_id: "m365-e3".into(),
-        quantity: 25,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: Default::default(),
-    })
-    .then_rejected("UpgradeNotAllowed", "UPG-1");
+    sc.when(upgrade_now(id, "m365-e3", 25))
+        .then_rejected("UpgradeNotAllowed", "UPG-1");
     assert!(sc.sub(id).trial);
 }
 

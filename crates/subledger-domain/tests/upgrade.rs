@@ -22,18 +22,6 @@ const E3: &str = "m365-e3";
 const STANDARD_MONTHLY: i64 = 1170;
 const E3_MONTHLY: i64 = 3360;
 
-fn upgrade_now(id: Uuid, to: &str, quantity: u32) -> Command {
-    Command::Upgrade {
-        subscription_id: id,
-        target_product_id: to.into(),
-        quantity,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: UpgradeTiming::Now,
-    }
-}
-
 fn upgrade_into(id: Uuid, to: &str, quantity: u32, target: Uuid) -> Command {
     Command::Upgrade {
         subscription_id: id,
@@ -43,18 +31,6 @@ fn upgrade_into(id: Uuid, to: &str, quantity: u32, target: Uuid) -> Command {
         term: None,
         billing: None,
         timing: UpgradeTiming::Now,
-    }
-}
-
-fn upgrade_end_of_term(id: Uuid, to: &str, quantity: u32) -> Command {
-    Command::Upgrade {
-        subscription_id: id,
-        target_product_id: to.into(),
-        quantity,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: UpgradeTiming::EndOfTerm,
     }
 }
 

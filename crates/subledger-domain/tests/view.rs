@@ -562,15 +562,7 @@ fn view_5_a_subscription_history_lists_every_event_with_instant_actor_and_comman
 #[test]
 fn view_5_an_upgrade_appears_in_both_histories() {
     let (mut sc, id) = bought();
-    let events = sc.ok(Command::Upgrade {
-        subscription_id: id,
-        target_product_id: "m365-e5".into(),
-        quantity: 4,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: Default::default(),
-    });
+    let events = sc.ok(upgrade_now(id, "m365-e5", 4));
     let new_id = events
         .iter()
         .find_map(|e| match &e.data {

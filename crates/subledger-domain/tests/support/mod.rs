@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use subledger_domain::actor::{Actor, Role};
 use subledger_domain::calendar::{Billing, Term};
-use subledger_domain::command::{Command, PurchaseItem, Segment};
+use subledger_domain::command::{Command, PurchaseItem, Segment, UpgradeTiming};
 use subledger_domain::event::{BillingLine, Event, EventData};
 use subledger_domain::state::{CustomerState, Subscription};
 use subledger_domain::{Catalog, CommandContext, Rejection, decide, time};
@@ -348,4 +348,27 @@ pub fn created_of(events: &[Event], product: &str) -> Uuid {
 /// Round half up of `num / den` (BIL-5), for expected amounts computed by hand.
 pub fn rhu(num: i64, den: i64) -> i64 {
     (2 * num + den) / (2 * den)
+}
+
+/// An upgrade of `quantity` seats of `id` to `to`, taking effect now, into a new
+/// or the same subscription (UPG-3/4).
+pub fn upgrade_now(id: Uuid, to: &str, quantity: u32) -> Command {
+    upgrade(id, to, quantity, UpgradeTiming::Now)
+}
+
+/// The same upgrade as a next-term instruction (UPG-7, REN-4).
+pub fn upgrade_end_of_term(id: Uuid, to: &str, quantity: u32) -> Command {
+    upgrade(id, to, quantity, UpgradeTiming::EndOfTerm)
+}
+
+fn upgrade(id: Uuid, to: &str, quantity: u32, timing: UpgradeTiming) -> Command {
+    Command::Upgrade {
+        subscription_id: id,
+        target_product_id: to.into(),
+        quantity,
+        target_subscription_id: None,
+        term: None,
+        billing: None,
+        timing,
+    }
 }
