@@ -82,6 +82,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@one [$($attr)*] $caps, $make, empty_append_refused);
         $crate::conformance_tests!(@one [$($attr)*] $caps, $make, snapshots);
         $crate::conformance_tests!(@one [$($attr)*] $caps, $make, find_event_by_id);
+        $crate::conformance_tests!(@one [$($attr)*] $caps, $make, bounded_stream_reads);
     };
     (@one [$($attr:tt)*] $caps:expr, $make:expr, $name:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -866,4 +867,22 @@ pub async fn find_event_by_id<S: EventStore + Clone>(store: &S, _caps: Capabilit
         store.find_event(Uuid::new_v4()).await.expect("find_event"),
         None
     );
+}
+
+/// `read_stream_limit` returns the first `limit` events after `from_version`, the
+/// same ones `read_stream` would, and nothing past the end.
+pub async fn bounded_stream_reads<S: EventStore + Clone>(store: &S, _caps: Capabilities) {
+    let s = stream_name("bounded");
+    let events: Vec<NewEvent> = (0..10).map(|i| json_event("B", i)).collect();
+    store
+        .append(&s, ExpectedVersion::NoStream, events)
+        .await
+        .expect("append");
+    let all = store.read_stream(&s, 0).await.expect("read_stream");
+    let some = store.read_stream_limit(&s, 3, 4).await.expect("bounded");
+    assert_eq!(some, all[3..7].to_vec());
+    let tail = store.read_stream_limit(&s, 8, 100).await.expect("bounded");
+    assert_eq!(tail, all[8..].to_vec());
+    assert!(store.read_stream_limit(&s, 10, 5).await.unwrap().is_empty());
+    assert!(store.read_stream_limit(&s, 0, 0).await.unwrap().is_empty());
 }

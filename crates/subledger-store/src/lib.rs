@@ -73,6 +73,19 @@ pub trait EventStore: Send + Sync + 'static {
     /// reads as empty.
     async fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>>;
 
+    /// At most `limit` events of `stream` with version > `from_version`, in version
+    /// order (a bounded [`EventStore::read_stream`], for folds that stop early).
+    async fn read_stream_limit(
+        &self,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let mut events = self.read_stream(stream, from_version).await?;
+        events.truncate(limit);
+        Ok(events)
+    }
+
     /// At most `limit` events with position > `from_position`, in commit (position) order,
     /// across all streams.
     async fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>>;
@@ -126,6 +139,17 @@ impl<S: EventStore + ?Sized> EventStore for std::sync::Arc<S> {
     }
     async fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>> {
         (**self).read_stream(stream, from_version).await
+    }
+
+    async fn read_stream_limit(
+        &self,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        (**self)
+            .read_stream_limit(stream, from_version, limit)
+            .await
     }
     async fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>> {
         (**self).read_all(from_position, limit).await

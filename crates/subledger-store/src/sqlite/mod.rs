@@ -118,6 +118,8 @@ struct Inner {
     readers: Arc<ReadPool>,
     head: watch::Receiver<u64>,
     path: PathBuf,
+    /// Opened with [`SqliteStore::open_read_only`]: no writer, no lock.
+    read_only: bool,
 }
 
 impl Drop for Inner {
@@ -234,6 +236,62 @@ impl SqliteStore {
                 readers,
                 head: head_rx,
                 path: config.path,
+                read_only: false,
+            }),
+        })
+    }
+
+    /// Opens an existing database for reading only, beside a process that may be
+    /// writing it: no lock file, no migration, no writer thread; appends and
+    /// snapshots are refused. The analysts' and auditors' commands use this, so
+    /// they can never write to the log. The head is polled (every 100 ms) so that
+    /// subscriptions follow another process's writes.
+    pub fn open_read_only(path: impl Into<PathBuf>) -> Result<Self> {
+        let path: PathBuf = path.into();
+        if !path.is_file() {
+            return Err(StoreError::Unavailable(format!(
+                "no event store at {}",
+                path.display()
+            )));
+        }
+        let config = SqliteConfig::new(&path);
+        let readers = Arc::new(ReadPool::new(
+            path.clone(),
+            config.read_connections,
+            i64::from(config.cache_size_kib),
+            config.mmap_size,
+        )?);
+        let report = {
+            let pool = readers.clone();
+            let conn = pool.open_connection()?;
+            let schema: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if schema > SCHEMA_VERSION {
+                return Err(StoreError::IncompatibleSchema(format!(
+                    "{} has schema {schema}; this build knows up to {SCHEMA_VERSION}",
+                    path.display()
+                )));
+            }
+            if schema == 0 {
+                return Err(StoreError::Unavailable(format!(
+                    "{} is not a subledger event store",
+                    path.display()
+                )));
+            }
+            schema::check(&conn, IntegrityCheck::Skip)?
+        };
+        let (head_tx, head_rx) = watch::channel(report.last_position);
+        let weak = Arc::downgrade(&readers);
+        std::thread::Builder::new()
+            .name("subledger-sqlite-head".into())
+            .spawn(move || poll_head(weak, head_tx))?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                tx: None,
+                writer: Mutex::new(None),
+                readers,
+                head: head_rx,
+                path,
+                read_only: true,
             }),
         })
     }
@@ -248,6 +306,12 @@ impl SqliteStore {
     }
 
     async fn send(&self, cmd: Command) -> Result<()> {
+        if self.inner.read_only {
+            return Err(StoreError::Unsupported(format!(
+                "writing: {} is open read-only",
+                self.inner.path.display()
+            )));
+        }
         let tx = self
             .inner
             .tx
@@ -256,6 +320,33 @@ impl SqliteStore {
         tx.send(cmd)
             .await
             .map_err(|_| StoreError::Unavailable("sqlite writer stopped".into()))
+    }
+}
+
+/// Follows the head of a database another process writes, until the store is dropped.
+fn poll_head(pool: std::sync::Weak<ReadPool>, head: watch::Sender<u64>) {
+    let conn = match pool.upgrade().map(|p| p.open_connection()) {
+        Some(Ok(c)) => c,
+        _ => return,
+    };
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if pool.upgrade().is_none() || head.is_closed() {
+            return;
+        }
+        let last: rusqlite::Result<i64> =
+            conn.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |r| {
+                r.get(0)
+            });
+        if let Ok(last) = last {
+            head.send_if_modified(|h| {
+                let moved = (last as u64) > *h;
+                if moved {
+                    *h = last as u64;
+                }
+                moved
+            });
+        }
     }
 }
 
@@ -304,6 +395,20 @@ impl EventStore for SqliteStore {
         self.inner
             .readers
             .with(move |c| c.read_stream(&stream, from_version))
+            .await
+    }
+
+    async fn read_stream_limit(
+        &self,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        validate_stream(stream)?;
+        let stream = stream.to_owned();
+        self.inner
+            .readers
+            .with(move |c| c.read_stream_limit(&stream, from_version, limit))
             .await
     }
 
@@ -399,6 +504,38 @@ mod tests {
         drop(a);
         let b = SqliteStore::open(&path).unwrap();
         assert_eq!(b.last_position().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn read_only_open_reads_beside_a_writer_follows_its_head_and_never_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        assert!(SqliteStore::open_read_only(&path).is_err(), "no file yet");
+        let w = SqliteStore::open(&path).unwrap();
+        w.append("a", ExpectedVersion::NoStream, vec![ev(), ev()])
+            .await
+            .unwrap();
+        let r = SqliteStore::open_read_only(&path).unwrap();
+        assert_eq!(r.last_position().await.unwrap(), 2);
+        assert_eq!(r.read_stream("a", 0).await.unwrap().len(), 2);
+        let refused = r
+            .append("a", ExpectedVersion::Any, vec![ev()])
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, StoreError::Unsupported(_)), "{refused}");
+        assert!(r.save_snapshot("a", 1, 1, Bytes::new()).await.is_err());
+        w.append("a", ExpectedVersion::Exact(2), vec![ev()])
+            .await
+            .unwrap();
+        let mut head = r.inner.head.clone();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            head.wait_for(|h| *h == 3),
+        )
+        .await
+        .expect("the head follows the writer")
+        .unwrap();
+        assert_eq!(w.stream_version("a").await.unwrap(), 3);
     }
 
     #[tokio::test]

@@ -52,6 +52,11 @@ impl ReadPool {
         self.idle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A bare read-only connection to the same database (outside the pool).
+    pub(crate) fn open_connection(&self) -> Result<Connection, StoreError> {
+        Ok(self.open()?.conn)
+    }
+
     fn open(&self) -> Result<ReadConn, StoreError> {
         let conn = Connection::open_with_flags(
             &self.path,
@@ -206,15 +211,25 @@ impl ReadConn {
         stream: &str,
         from_version: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_stream_limit(stream, from_version, usize::MAX)
+    }
+
+    pub(crate) fn read_stream_limit(
+        &mut self,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let Some(id) = self.stream_id(stream)? else {
             return Ok(Vec::new());
         };
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 AND version > ?2
-             ORDER BY version"
+             ORDER BY version LIMIT ?3"
         );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(params![id, from_version as i64])?;
+        let mut rows = stmt.query(params![id, from_version as i64, limit])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let (position, _, version, event_id, event_type, schema_version, data, metadata) =
