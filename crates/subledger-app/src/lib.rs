@@ -8,10 +8,14 @@ pub mod error;
 pub mod keys;
 pub mod ledger;
 pub mod metrics;
+pub mod projections;
+pub mod replay;
 pub mod response;
 
 pub use clock::{Clock, SimulatedClock, SystemClock};
 pub use error::CommandError;
 pub use keys::{KeyVault, MemoryKeyVault, SqliteKeyVault};
 pub use ledger::{CommandRequest, Ledger, LedgerConfig};
+pub use projections::{Projections, ReadError};
+pub use replay::{ReplayOptions, ReplayStats, replay};
 pub use response::CommandResponse;

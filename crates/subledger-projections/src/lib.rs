@@ -1,0 +1,35 @@
+//! subledger's read models, built only from events.
+//!
+//! * [`model`]: what one event does to the read models ([`model::apply`]), and
+//!   [`model::ReadModel`], all of them in memory (what `subledger replay` builds);
+//! * [`db`]: the same read models persisted in SQLite (`projections.db` next to the
+//!   log) with the global position they have applied, stored in the same
+//!   transaction as the data, so a restart resumes exactly where the last commit
+//!   ended: nothing applied twice, nothing skipped;
+//! * [`export`]: the CSV and JSON-lines files analysts get (`subscriptions.csv`,
+//!   `orders.csv`, `billing-lines.csv`, `billing-totals.csv`, `key-access.csv`),
+//!   written the same way from a replay and from the persisted projections, so the
+//!   two can be compared byte for byte.
+//!
+//! The read models of subscriptions, orders and refundable seats are the customer
+//! states of the domain's own fold (`CustomerState::apply`), so a view read here
+//! is the view the ledger decides on. Billing lines, their monthly totals and the
+//! key-access activity log are rows. No row holds a software key: key events
+//! carry only the key's fingerprint, and the activity log drops even that.
+//!
+//! This crate does no async and knows nothing of the store: the caller decodes
+//! records into domain events and hands them in with their positions.
+
+#![forbid(unsafe_code)]
+
+pub mod db;
+mod error;
+pub mod export;
+pub mod model;
+
+pub use db::{Batch, BillingFilter, Checkpoint, KeyAccessFilter, ProjectionDb};
+pub use error::ProjectionError;
+pub use model::{
+    Applied, BillingRow, CustomerEntry, KeyAccessRow, KeyAction, LineKind, MonthTotals, ReadModel,
+    Rows,
+};
