@@ -11,9 +11,11 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use subledger_api::auth::AuthFile;
 use subledger_app::{
-    Clock, CommandRequest, Ledger, LedgerConfig, SimulatedClock, SqliteKeyVault, SystemClock,
+    Clock, CommandRequest, Ledger, LedgerConfig, Projections, SimulatedClock, SqliteKeyVault,
+    SystemClock,
 };
 use subledger_domain::{Actor, Catalog};
+use subledger_projections::ProjectionDb;
 use subledger_store::{EventStore, SqliteConfig, SqliteStore, Synchronous};
 use tracing::info;
 
@@ -106,6 +108,10 @@ struct ServeArgs {
     /// How often time-driven work runs with the system clock.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     tick: Duration,
+    /// How long a read waits for the read models to catch up with the commands
+    /// this server acknowledged (and its `min_position`) before answering 503.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    read_wait: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -289,12 +295,23 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let auth = auth_file(args.auth.as_deref(), &args.ledger.data_dir, true)?;
     let simulated = args.ledger.clock == ClockKind::Simulated;
     let scheduler = (!simulated).then(|| ledger.spawn_scheduler(args.tick));
+    // The read models live next to the log (for EventStoreDB too: they are this
+    // server's cache of the log, rebuilt from it whenever they are missing).
+    std::fs::create_dir_all(&args.ledger.data_dir)?;
+    let projections_path = args.ledger.data_dir.join("projections.db");
+    let db = ProjectionDb::open(&projections_path)
+        .with_context(|| format!("opening the projections {}", projections_path.display()))?;
+    let (projections, runner) = Projections::spawn(ledger.store().clone(), Arc::new(db))
+        .await
+        .context("starting the projections")?;
     let router = subledger_api::router(
         ledger.clone(),
+        projections,
         Arc::new(auth),
         subledger_api::ApiConfig {
             simulated_clock: simulated,
-            body_limit_bytes: 1024 * 1024,
+            read_wait: args.read_wait,
+            ..subledger_api::ApiConfig::default()
         },
     );
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -307,6 +324,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if let Some(s) = scheduler {
         s.abort();
     }
+    runner.abort();
     info!("stopped");
     Ok(())
 }

@@ -290,6 +290,9 @@ pub async fn post_command(
         .await
         .map_err(|e| ApiError::Internal(format!("command task failed: {e}")))?;
     let response = outcome?;
+    if let Some(position) = response.position {
+        state.acknowledge(position);
+    }
     // The ledger guarantees the same response for a repeated command id; these
     // bytes are its plain serialization, nothing added.
     let bytes = serde_json::to_vec(&response)

@@ -46,6 +46,13 @@ pub enum ApiError {
     /// The store cannot serve now; trying again later may work (503).
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The projections have not reached the position a read needs (503).
+    #[error("the projections are at position {applied}, the read needs {wanted}")]
+    ProjectionBehind {
+        applied: u64,
+        wanted: u64,
+        waited_ms: u64,
+    },
     /// Anything else: logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -101,7 +108,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Timeout { .. } | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout { .. }
+            | ApiError::Unavailable(_)
+            | ApiError::ProjectionBehind { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -205,6 +214,24 @@ impl ApiError {
                 "the event store is unavailable; nothing was acknowledged, try again".to_owned(),
                 one("retryable", true.into()),
             ),
+            ApiError::ProjectionBehind {
+                applied,
+                wanted,
+                waited_ms,
+            } => {
+                let mut m = one("applied_position", (*applied).into());
+                m.insert("min_position".to_owned(), (*wanted).into());
+                m.insert("waited_ms".to_owned(), (*waited_ms).into());
+                m.insert("retryable".to_owned(), true.into());
+                detail(
+                    "ProjectionBehind",
+                    "API",
+                    format!(
+                        "the read models have applied the log up to position {applied}, not yet {wanted}; try again"
+                    ),
+                    m,
+                )
+            }
             ApiError::Internal(_) => detail(
                 "InternalError",
                 "API",
@@ -228,6 +255,31 @@ impl From<CommandError> for ApiError {
                 ApiError::IdempotencyKeyReused(command_id)
             }
             CommandError::Store(message, true) => ApiError::Unavailable(message),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<subledger_app::ReadError> for ApiError {
+    fn from(e: subledger_app::ReadError) -> Self {
+        use subledger_app::ReadError;
+        match e {
+            ReadError::Behind {
+                applied,
+                wanted,
+                waited_ms,
+                failure,
+            } => {
+                if let Some(f) = failure {
+                    tracing::warn!(runner = %f, "projections behind");
+                }
+                ApiError::ProjectionBehind {
+                    applied,
+                    wanted,
+                    waited_ms,
+                }
+            }
+            ReadError::Store(e) => e.into(),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -17,13 +17,14 @@ mod telemetry;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use prometheus_client::registry::Registry;
-use subledger_app::Ledger;
+use subledger_app::{Ledger, Projections};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -40,6 +41,10 @@ pub struct ApiConfig {
     pub simulated_clock: bool,
     /// The largest request body accepted; larger ones get 413.
     pub body_limit_bytes: usize,
+    /// How long a read waits for the projections to reach the position it needs
+    /// (its `min_position`, and every command this server acknowledged) before
+    /// answering 503 `ProjectionBehind`.
+    pub read_wait: std::time::Duration,
 }
 
 /// The default body limit: 1 MiB.
@@ -50,6 +55,7 @@ impl Default for ApiConfig {
         Self {
             simulated_clock: false,
             body_limit_bytes: DEFAULT_BODY_LIMIT,
+            read_wait: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -60,6 +66,10 @@ pub(crate) struct AppState(Arc<Inner>);
 
 struct Inner {
     ledger: Arc<Ledger>,
+    projections: Projections,
+    /// The highest global position of a command this server acknowledged: its
+    /// own reads wait for the projections to reach it (read-your-writes).
+    acknowledged: AtomicU64,
     tokens: auth::TokenIndex,
     config: ApiConfig,
     registry: Registry,
@@ -70,6 +80,15 @@ struct Inner {
 impl AppState {
     pub(crate) fn ledger(&self) -> &Arc<Ledger> {
         &self.0.ledger
+    }
+    pub(crate) fn projections(&self) -> &Projections {
+        &self.0.projections
+    }
+    pub(crate) fn acknowledge(&self, position: u64) {
+        self.0.acknowledged.fetch_max(position, Ordering::Relaxed);
+    }
+    pub(crate) fn acknowledged(&self) -> u64 {
+        self.0.acknowledged.load(Ordering::Relaxed)
     }
     pub(crate) fn tokens(&self) -> &auth::TokenIndex {
         &self.0.tokens
@@ -89,7 +108,13 @@ impl AppState {
 }
 
 /// The router of every endpoint of API.md.
-pub fn router(ledger: Arc<Ledger>, auth: Arc<AuthFile>, config: ApiConfig) -> Router {
+/// The HTTP API over a ledger (commands) and its running projections (reads).
+pub fn router(
+    ledger: Arc<Ledger>,
+    projections: Projections,
+    auth: Arc<AuthFile>,
+    config: ApiConfig,
+) -> Router {
     let http_metrics = telemetry::HttpMetrics::default();
     let mut registry = Registry::default();
     ledger.metrics().register(&mut registry);
@@ -98,6 +123,8 @@ pub fn router(ledger: Arc<Ledger>, auth: Arc<AuthFile>, config: ApiConfig) -> Ro
     let state = AppState(Arc::new(Inner {
         tokens: auth::TokenIndex::new(&auth),
         ledger,
+        projections,
+        acknowledged: AtomicU64::new(0),
         config,
         registry,
         http_metrics,

@@ -17,7 +17,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
+
 use subledger_app::codec::data_json;
+use subledger_app::projections::customer_as_of;
 use subledger_domain::event::OrderLine;
 use subledger_domain::state::Order;
 use subledger_domain::view::{
@@ -25,6 +28,7 @@ use subledger_domain::view::{
     listed_among_subscriptions,
 };
 use subledger_domain::{Action, Actor, CustomerState, Event, Subscription};
+use subledger_projections::CustomerEntry;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -32,13 +36,22 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, IdPath, decode_cursor, encode_cursor, instant, limit};
 
-/// A customer's state as shown at one instant.
+/// A customer's read model as shown at one instant.
 pub(crate) struct Shown {
-    pub state: CustomerState,
-    /// The stream version the state reflects (the ETag, `expected_version`).
-    pub version: u64,
+    pub entry: Arc<CustomerEntry>,
     /// The instant views are computed at: now, or `as_of`.
     pub now: DateTime<Utc>,
+}
+
+impl Shown {
+    pub fn state(&self) -> &CustomerState {
+        &self.entry.state
+    }
+
+    /// The stream version the state reflects (the ETag, `expected_version`).
+    pub fn version(&self) -> u64 {
+        self.entry.version
+    }
 }
 
 /// `as_of` must not be in the future: a view of the future would show windows
@@ -57,24 +70,47 @@ fn as_of(state: &AppState, value: Option<&str>) -> Result<Option<DateTime<Utc>>,
     Ok(at)
 }
 
+/// Read-your-writes: waits (bounded) until the projections hold every command
+/// this server acknowledged and the position the client names.
+pub(crate) async fn caught_up(state: &AppState, min_position: Option<u64>) -> Result<(), ApiError> {
+    if let Some(p) = min_position {
+        let head = state.ledger().store().last_position().await?;
+        if p > head {
+            return Err(ApiError::invalid(
+                "min_position",
+                format!("min_position {p} is beyond the log's last position {head}"),
+            ));
+        }
+    }
+    let wanted = min_position.unwrap_or(0).max(state.acknowledged());
+    state
+        .projections()
+        .wait_for(wanted, state.config().read_wait)
+        .await
+        .map_err(Into::into)
+}
+
 async fn shown_at(
     state: &AppState,
     customer: Uuid,
-    current: CustomerState,
-    version: u64,
+    current: Arc<CustomerEntry>,
     at: Option<DateTime<Utc>>,
 ) -> Result<Shown, ApiError> {
     Ok(match at {
         None => Shown {
-            state: current,
-            version,
+            entry: current,
             now: state.ledger().clock().now(),
         },
         Some(at) => {
-            let (state, version) = state.ledger().customer_state_as_of(customer, at).await?;
+            let entry = customer_as_of(
+                state.ledger().store().as_ref(),
+                Some(state.projections().db()),
+                customer,
+                at,
+            )
+            .await?;
             Shown {
-                state,
-                version,
+                entry: Arc::new(entry),
                 now: at,
             }
         }
@@ -88,16 +124,18 @@ pub(crate) async fn visible_customer(
     customer: Uuid,
     at: Option<DateTime<Utc>>,
 ) -> Result<Shown, ApiError> {
-    let (current, version) = state.ledger().customer_state(customer).await?;
-    let visible = current
-        .customer
-        .as_ref()
-        .is_some_and(|c| c.customer_id == customer)
-        && current.has_active_relationship(partner);
-    if !visible {
-        return Err(ApiError::not_found("customer", customer));
+    let current = state.projections().customer(customer).await?;
+    let visible = current.as_ref().is_some_and(|c| {
+        c.state
+            .customer
+            .as_ref()
+            .is_some_and(|c| c.customer_id == customer)
+            && c.state.has_active_relationship(partner)
+    });
+    match current {
+        Some(current) if visible => shown_at(state, customer, current, at).await,
+        _ => Err(ApiError::not_found("customer", customer)),
     }
-    shown_at(state, customer, current, version, at).await
 }
 
 /// GEN-2: the subscription, if this partner is its partner of record (and
@@ -110,21 +148,27 @@ pub(crate) async fn visible_subscription(
 ) -> Result<(Shown, Subscription), ApiError> {
     let not_found = || ApiError::not_found("subscription", id);
     let customer = state
-        .ledger()
+        .projections()
         .customer_of_subscription(id)
+        .await?
         .ok_or_else(not_found)?;
-    let (current, version) = state.ledger().customer_state(customer).await?;
+    let current = state
+        .projections()
+        .customer(customer)
+        .await?
+        .ok_or_else(not_found)?;
     let owned = current
+        .state
         .subscriptions
         .get(&id)
         .is_some_and(|s| s.partner_id == partner)
-        && current.has_active_relationship(partner);
+        && current.state.has_active_relationship(partner);
     if !owned {
         return Err(not_found());
     }
-    let shown = shown_at(state, customer, current, version, at).await?;
+    let shown = shown_at(state, customer, current, at).await?;
     let sub = shown
-        .state
+        .state()
         .subscriptions
         .get(&id)
         .cloned()
@@ -150,6 +194,9 @@ pub(crate) fn shown_actor(actor: Option<&Actor>, partner: Uuid) -> Value {
 pub struct AsOfQuery {
     /// Read the state as of this instant (VIEW-4).
     pub as_of: Option<String>,
+    /// Wait (bounded) until the read models have applied this global position:
+    /// pass a command response's `position` to read that command's effects.
+    pub min_position: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -158,6 +205,8 @@ pub struct AsOfQuery {
 pub struct ListQuery {
     /// Read the state as of this instant (VIEW-4).
     pub as_of: Option<String>,
+    /// Wait (bounded) until the read models have applied this global position.
+    pub min_position: Option<u64>,
     /// Page size: default 100, at most 1000.
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
@@ -170,6 +219,8 @@ pub struct ListQuery {
 pub struct SubscriptionListQuery {
     /// Read the state as of this instant (VIEW-4).
     pub as_of: Option<String>,
+    /// Wait (bounded) until the read models have applied this global position.
+    pub min_position: Option<u64>,
     /// Page size: default 100, at most 1000 (JSON only; the CSV export is whole).
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
@@ -269,10 +320,11 @@ pub async fn get_subscription(
 ) -> Result<Response, ApiError> {
     let partner = caller.partner_for(Action::Read)?;
     let at = as_of(&state, q.as_of.as_deref())?;
+    caught_up(&state, q.min_position).await?;
     let (shown, sub) = visible_subscription(&state, partner, id, at).await?;
-    let view = SubscriptionView::of(&sub, shown.now, shown.version);
+    let view = SubscriptionView::of(&sub, shown.now, shown.version());
     let mut response = Json(view).into_response();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", shown.version)) {
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", shown.version())) {
         response.headers_mut().insert(header::ETAG, etag);
     }
     Ok(response)
@@ -322,9 +374,10 @@ pub async fn list_subscriptions(
     let limit = limit(q.limit)?;
     let after = decode_cursor(q.cursor.as_deref())?;
     let at = as_of(&state, q.as_of.as_deref())?;
+    caught_up(&state, q.min_position).await?;
     let shown = visible_customer(&state, partner, customer, at).await?;
     let listed = shown
-        .state
+        .state()
         .subscriptions
         .values()
         .filter(|s| s.partner_id == partner && listed_among_subscriptions(s));
@@ -355,7 +408,7 @@ pub async fn list_subscriptions(
                 .is_none_or(|a| s.subscription_id.to_string() > *a)
         })
         .take(limit + 1)
-        .map(|s| SubscriptionView::of(s, shown.now, shown.version))
+        .map(|s| SubscriptionView::of(s, shown.now, shown.version()))
         .collect();
     let next_cursor = next_cursor(&mut page, limit, |v| v.subscription_id.to_string());
     Ok(Json(SubscriptionList {
@@ -407,9 +460,10 @@ pub async fn list_orders(
     let limit = limit(q.limit)?;
     let after = decode_cursor(q.cursor.as_deref())?;
     let at = as_of(&state, q.as_of.as_deref())?;
+    caught_up(&state, q.min_position).await?;
     let shown = visible_customer(&state, partner, customer, at).await?;
     let mut orders: Vec<&Order> = shown
-        .state
+        .state()
         .orders
         .values()
         .filter(|o| o.partner_id == partner)
@@ -456,6 +510,7 @@ pub async fn refundable_seats(
 ) -> Result<Json<RefundableSeatsOut>, ApiError> {
     let partner = caller.partner_for(Action::Read)?;
     let at = as_of(&state, q.as_of.as_deref())?;
+    caught_up(&state, q.min_position).await?;
     let (shown, sub) = visible_subscription(&state, partner, id, at).await?;
     let seats = RefundableSeats::of(&sub, shown.now);
     Ok(Json(RefundableSeatsOut {
@@ -500,11 +555,13 @@ pub async fn history(
     let limit = limit(q.limit)?;
     let after = crate::extract::decode_number_cursor(q.cursor.as_deref())?;
     let at = as_of(&state, q.as_of.as_deref())?;
+    caught_up(&state, q.min_position).await?;
     // Visibility is judged now; the events are cut at `as_of` below.
     visible_subscription(&state, partner, id, None).await?;
     let customer = state
-        .ledger()
+        .projections()
         .customer_of_subscription(id)
+        .await?
         .ok_or_else(|| ApiError::not_found("subscription", id))?;
     let mut events: Vec<(u64, Event)> = state
         .ledger()

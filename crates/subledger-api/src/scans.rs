@@ -1,11 +1,10 @@
 //! Reads across customers: billing lines (BIL), the key-access activity log
 //! (KEY-3/4) and the global event feed.
 //!
-//! Interim: each request scans the global log (`EventStore::read_all`) from its
-//! cursor, so its cost grows with the log. The projections of issue 5 replace
-//! the scans with indexed read models; the shapes and cursors stay opaque, so
-//! clients do not change. A request scans at most [`MAX_SCAN`] events and then
-//! hands back a cursor to go on from.
+//! Billing lines and the activity log are read from the projections (indexed by
+//! partner and position; the cursor is a position). The feed reads the log itself
+//! (`EventStore::read_all`) from `after`: at most [`MAX_SCAN`] events per request,
+//! then it hands back where to go on from.
 //!
 //! Isolation (GEN-2), ruled here:
 //! - billing lines: only lines whose `partner_id` is the caller's;
@@ -27,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use subledger_app::codec::{self, data_json, stream_customer};
-use subledger_domain::event::{BillingReason, KeyAccess};
+use subledger_domain::event::BillingReason;
 use subledger_domain::{Action, CustomerState, Event, EventData, Money, Role};
 use subledger_store::RecordedEvent;
 use utoipa::{IntoParams, ToSchema};
@@ -36,23 +35,14 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, decode_number_cursor, encode_cursor, instant, limit};
-use crate::reads::{shown_actor, visible_customer};
+use crate::reads::{caught_up, shown_actor, visible_customer};
+use subledger_projections::{BillingFilter, KeyAccessFilter, KeyAction, MonthTotals};
 
 /// The most events one request reads from the log before answering with what
 /// it found and a cursor to go on from.
 pub const MAX_SCAN: usize = 50_000;
 /// Events read from the store per call.
 const SCAN_PAGE: usize = 1_000;
-
-/// Why a scan stopped.
-enum Stop {
-    /// It found as many items as asked for; resume after the last one.
-    Full(u64),
-    /// It read [`MAX_SCAN`] events; resume after the last one read.
-    Budget(u64),
-    /// It reached the end of the log.
-    End,
-}
 
 /// Reads the log after a position, customer events only, within the budget.
 struct Scanner<'a> {
@@ -111,46 +101,7 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Reads the log after `after`, keeping what `keep` returns, until `want`
-/// items, the scan budget or the end of the log.
-async fn scan<T>(
-    state: &AppState,
-    after: u64,
-    want: usize,
-    mut keep: impl FnMut(&RecordedEvent, Event) -> Option<T> + Send,
-) -> Result<(Vec<T>, Stop), ApiError> {
-    let mut scanner = Scanner::new(state, after);
-    let mut found = Vec::new();
-    loop {
-        match scanner.next().await? {
-            Next::End => return Ok((found, Stop::End)),
-            Next::Budget => return Ok((found, Stop::Budget(scanner.position))),
-            Next::Event(found_event) => {
-                let (record, event) = *found_event;
-                if let Some(item) = keep(&record, event) {
-                    found.push(item);
-                    if found.len() == want {
-                        return Ok((found, Stop::Full(scanner.position)));
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn cursor_of(stop: &Stop) -> Option<String> {
-    match stop {
-        Stop::Full(p) | Stop::Budget(p) => Some(encode_cursor(&p.to_string())),
-        Stop::End => None,
-    }
-}
-
-/// `from` (inclusive) and `to` (exclusive) over event instants.
-fn in_range(at: DateTime<Utc>, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> bool {
-    from.is_none_or(|f| at >= f) && to.is_none_or(|t| at < t)
-}
-
-/// An optional instant range.
+/// An optional instant range: `from` inclusive, `to` exclusive.
 type Range = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 fn range(from: Option<&str>, to: Option<&str>) -> Result<Range, ApiError> {
@@ -176,6 +127,8 @@ pub struct BillingQuery {
     pub to: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// Wait (bounded) until the read models have applied this global position.
+    pub min_position: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -225,9 +178,39 @@ pub struct BillingLineOut {
     pub position: u64,
 }
 
+/// Charges and credits of one customer with the calling partner in one month
+/// (the month the lines were raised in) and currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MonthTotalsOut {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub currency: String,
+    pub charged_minor: i64,
+    pub credited_minor: i64,
+    pub net_minor: i64,
+    pub lines: u64,
+}
+
+impl From<MonthTotals> for MonthTotalsOut {
+    fn from(t: MonthTotals) -> Self {
+        MonthTotalsOut {
+            net_minor: t.net_minor(),
+            month: t.month,
+            currency: t.currency,
+            charged_minor: t.charged_minor,
+            credited_minor: t.credited_minor,
+            lines: t.lines,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BillingLines {
     pub lines: Vec<BillingLineOut>,
+    /// With `customer_id`: that customer's totals per month, all lines (not only
+    /// this page's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totals: Option<Vec<MonthTotalsOut>>,
     pub next_cursor: Option<String>,
 }
 
@@ -264,40 +247,74 @@ pub async fn billing_lines(
             Some(id)
         }
     };
-    let (lines, stop) = scan(&state, after, limit, |record, event| {
-        let (kind, line) = match event.data {
-            EventData::Charged(l) => (LineKind::Charge, l),
-            EventData::Credited(l) => (LineKind::Credit, l),
-            _ => return None,
-        };
-        let wanted = line.partner_id == partner
-            && customer.is_none_or(|c| c == line.customer_id)
-            && in_range(event.at, from, to);
-        wanted.then(|| BillingLineOut {
-            at: event.at,
-            customer_id: line.customer_id,
-            subscription_id: line.subscription_id,
-            partner_id: line.partner_id,
-            product_id: line.product_id,
-            kind,
-            seats: line.seats,
-            unit_price: line.unit_price.into(),
-            amount: line.amount.into(),
-            period_start: line.period_start,
-            period_end: line.period_end,
-            period_days: line.period_days,
-            price_days: line.price_days,
-            days_charged: line.days_charged,
-            reason: line.reason,
-            tax_inclusive: line.tax_inclusive,
-            position: record.position,
-        })
-    })
-    .await?;
+    caught_up(&state, q.min_position).await?;
+    let filter = BillingFilter {
+        partner_id: Some(partner),
+        customer_id: customer,
+        from,
+        to,
+        after,
+        limit: limit + 1,
+    };
+    let mut rows = state
+        .projections()
+        .query(move |db| db.billing_lines(&filter))
+        .await?;
+    let next_cursor = page_cursor(&mut rows, limit, |r| r.position);
+    let totals = match customer {
+        None => None,
+        Some(c) => Some(
+            state
+                .projections()
+                .query(move |db| db.billing_totals(Some(c), Some(partner)))
+                .await?
+                .into_iter()
+                .map(MonthTotalsOut::from)
+                .collect(),
+        ),
+    };
     Ok(Json(BillingLines {
-        lines,
-        next_cursor: cursor_of(&stop),
+        lines: rows
+            .into_iter()
+            .map(|r| {
+                let line = r.line;
+                BillingLineOut {
+                    at: r.at,
+                    customer_id: line.customer_id,
+                    subscription_id: line.subscription_id,
+                    partner_id: line.partner_id,
+                    product_id: line.product_id,
+                    kind: match r.kind {
+                        subledger_projections::LineKind::Charge => LineKind::Charge,
+                        subledger_projections::LineKind::Credit => LineKind::Credit,
+                    },
+                    seats: line.seats,
+                    unit_price: line.unit_price.into(),
+                    amount: line.amount.into(),
+                    period_start: line.period_start,
+                    period_end: line.period_end,
+                    period_days: line.period_days,
+                    price_days: line.price_days,
+                    days_charged: line.days_charged,
+                    reason: line.reason,
+                    tax_inclusive: line.tax_inclusive,
+                    position: r.position,
+                }
+            })
+            .collect(),
+        totals,
+        next_cursor,
     }))
+}
+
+/// Keeps `limit` of the `limit + 1` rows read; the extra one says a next page
+/// exists, which starts after the last kept position.
+fn page_cursor<T>(rows: &mut Vec<T>, limit: usize, position: impl Fn(&T) -> u64) -> Option<String> {
+    if rows.len() <= limit {
+        return None;
+    }
+    rows.truncate(limit);
+    rows.last().map(|r| encode_cursor(&position(r).to_string()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -310,6 +327,8 @@ pub struct KeyAccessQuery {
     pub to: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// Wait (bounded) until the read models have applied this global position.
+    pub min_position: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -367,33 +386,42 @@ pub async fn key_access(
     let limit = limit(q.limit)?;
     let after = decode_number_cursor(q.cursor.as_deref())?;
     let (from, to) = range(q.from.as_deref(), q.to.as_deref())?;
-    let (entries, stop) = scan(&state, after, limit, |_, event| {
-        let (action, k): (KeyAccessAction, KeyAccess) = match event.data {
-            EventData::KeyRevealed(k) => (KeyAccessAction::RevealKey, k),
-            EventData::SoftwareDownloaded(k) => (KeyAccessAction::Download, k),
-            EventData::DownloadLinkCopied(k) => (KeyAccessAction::CopyLink, k),
-            _ => return None,
-        };
-        let wanted = k.partner_id == partner && in_range(event.at, from, to);
-        wanted.then_some(KeyAccessEntry {
-            at: event.at,
-            user: k.user,
-            role: k.role,
-            partner_id: k.partner_id,
-            customer_id: k.customer_id,
-            subscription_id: k.subscription_id,
-            product_id: k.product_id,
-            product_name: k.product_name,
-            action,
-            version: k.version,
-            language: k.language,
-            os: k.os,
-        })
-    })
-    .await?;
+    caught_up(&state, q.min_position).await?;
+    let filter = KeyAccessFilter {
+        partner_id: Some(partner),
+        from,
+        to,
+        after,
+        limit: limit + 1,
+    };
+    let mut rows = state
+        .projections()
+        .query(move |db| db.key_access(&filter))
+        .await?;
+    let next_cursor = page_cursor(&mut rows, limit, |r| r.position);
     Ok(Json(KeyAccessLog {
-        entries,
-        next_cursor: cursor_of(&stop),
+        entries: rows
+            .into_iter()
+            .map(|k| KeyAccessEntry {
+                at: k.at,
+                user: k.user,
+                role: k.role,
+                partner_id: k.partner_id,
+                customer_id: k.customer_id,
+                subscription_id: k.subscription_id,
+                product_id: k.product_id,
+                product_name: k.product_name,
+                action: match k.action {
+                    KeyAction::RevealKey => KeyAccessAction::RevealKey,
+                    KeyAction::Download => KeyAccessAction::Download,
+                    KeyAction::CopyLink => KeyAccessAction::CopyLink,
+                },
+                version: k.version,
+                language: k.language,
+                os: k.os,
+            })
+            .collect(),
+        next_cursor,
     }))
 }
 

@@ -132,7 +132,13 @@ async fn an_unavailable_store_is_503_and_any_other_fault_a_500_without_internals
             roles: vec![Role::AdminAgent],
         }],
     };
-    let router = subledger_api::router(ledger, Arc::new(auth), ApiConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let db = subledger_projections::ProjectionDb::open(dir.path().join("projections.db")).unwrap();
+    let (projections, _runner) =
+        subledger_app::Projections::spawn(ledger.store().clone(), Arc::new(db))
+            .await
+            .unwrap();
+    let router = subledger_api::router(ledger, projections, Arc::new(auth), ApiConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(subledger_api::serve(

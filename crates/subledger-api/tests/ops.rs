@@ -112,6 +112,7 @@ async fn the_clock_is_not_found_without_a_simulated_clock() {
     let s = Server::start_with(ApiConfig {
         simulated_clock: false,
         body_limit_bytes: 1024 * 1024,
+        ..ApiConfig::default()
     })
     .await;
     s.get(A, "/v1/clock").await.error(404, "NotFound");

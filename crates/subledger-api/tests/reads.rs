@@ -202,6 +202,7 @@ async fn view_2_software_bought_before_2021_10_14_is_listed_among_orders_only() 
         subledger_api::ApiConfig {
             simulated_clock: true,
             body_limit_bytes: 1024 * 1024,
+            ..subledger_api::ApiConfig::default()
         },
         "2021-06-01T10:00:00Z",
     )

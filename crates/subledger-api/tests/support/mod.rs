@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use subledger_api::{ApiConfig, AuthFile, TokenEntry};
-use subledger_app::{Ledger, LedgerConfig, SimulatedClock, SqliteKeyVault};
+use subledger_app::{Ledger, LedgerConfig, Projections, SimulatedClock, SqliteKeyVault};
 use subledger_domain::{Catalog, Role};
+use subledger_projections::ProjectionDb;
 use subledger_store::{EventStore, SqliteConfig, SqliteStore};
 use uuid::Uuid;
 
@@ -86,6 +87,8 @@ pub struct Server {
     pub client: reqwest::Client,
     pub clock: Arc<SimulatedClock>,
     pub ledger: Arc<Ledger>,
+    pub projections: Projections,
+    runner: tokio::task::JoinHandle<()>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -146,6 +149,7 @@ impl Server {
         Self::start_with(ApiConfig {
             simulated_clock: true,
             body_limit_bytes: 1024 * 1024,
+            ..ApiConfig::default()
         })
         .await
     }
@@ -170,7 +174,16 @@ impl Server {
         )
         .await
         .unwrap();
-        let router = subledger_api::router(ledger.clone(), Arc::new(auth_file()), config);
+        let db = ProjectionDb::open(dir.path().join("projections.db")).unwrap();
+        let (projections, runner) = Projections::spawn(ledger.store().clone(), Arc::new(db))
+            .await
+            .unwrap();
+        let router = subledger_api::router(
+            ledger.clone(),
+            projections.clone(),
+            Arc::new(auth_file()),
+            config,
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -182,6 +195,8 @@ impl Server {
             client: reqwest::Client::new(),
             clock,
             ledger,
+            projections,
+            runner,
             shutdown: Some(tx),
             task: Some(task),
             _dir: dir,
@@ -340,6 +355,7 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.signal_shutdown();
+        self.runner.abort();
     }
 }
 
