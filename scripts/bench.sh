@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
   echo "usage: $0 <benchmark>" >&2
-  echo "benchmarks: store decide inprocess http" >&2
+  echo "benchmarks: store decide inprocess http replay" >&2
   exit 2
 }
 
@@ -32,6 +32,18 @@ case "$1" in
     # at saturation, p50_ms / p99_ms at 5,000 requests/s.
     cargo build --locked --release --bin subledger
     SUBLEDGER_BIN="$PWD/target/release/subledger" cargo bench --locked -p subledger-api --bench http
+    ;;
+  replay)
+    # A full replay of every projection over a log of >= 2,000,000 events written
+    # through the command path (built once into target/bench-replay/, reused), then
+    # time travel on a customer with 10,000 events: replay_events_per_s, as_of_ms.
+    # Knobs: BENCH_EVENTS (2000000), BENCH_CUSTOMERS (20000), BENCH_RUNS (5).
+    cargo bench --locked -p subledger-app --bench replay
+    if [ -x target/release/subledger ] || cargo build --locked --release --bin subledger; then
+      echo "# the same log through the CLI: subledger replay --data-dir target/bench-replay"
+      target/release/subledger replay --data-dir target/bench-replay | grep -E '^replay_events_per_s' \
+        | sed 's/^replay_events_per_s /cli_replay_events_per_s: /' || true
+    fi
     ;;
   *)
     usage
