@@ -1,4 +1,7 @@
-//! The `subledger` command-line program: argument parsing and wiring only.
+//! The `subledger` command-line program: argument parsing and wiring only (the
+//! analysts' and auditors' tools live in [`tools`]).
+
+mod tools;
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
@@ -43,6 +46,8 @@ enum Commands {
     /// Apply NDJSON commands (one per line) directly to the store, printing one
     /// NDJSON result per line: for scripts and backfills.
     Exec(ExecArgs),
+    #[command(flatten)]
+    Tool(tools::Tool),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -163,6 +168,11 @@ fn main() -> Result<()> {
         Cli::command().print_help()?;
         return Ok(());
     };
+    // The tools print each error as one line, with their own exit codes.
+    let command = match command {
+        Commands::Tool(tool) => std::process::exit(tools::run(tool, cli.log_format)),
+        other => other,
+    };
     init_tracing(cli.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -172,6 +182,7 @@ fn main() -> Result<()> {
         match command {
             Commands::Serve(args) => serve(args).await,
             Commands::Exec(args) => exec(args).await,
+            Commands::Tool(_) => unreachable!("the tools run above"),
         }
     })
 }
@@ -268,6 +279,15 @@ fn auth_file(explicit: Option<&Path>, data_dir: &Path, create: bool) -> Result<A
     Ok(auth)
 }
 
+/// The actor of the auth-file entry with this token or user name (`--as`).
+fn actor_of(auth: &AuthFile, entry: &str) -> Result<Actor> {
+    auth.tokens
+        .iter()
+        .find(|t| t.token == entry || t.user == entry)
+        .map(|t| t.actor())
+        .with_context(|| format!("no auth-file entry with token or user `{entry}`"))
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -342,12 +362,7 @@ struct ExecLine<'a> {
 
 async fn exec(args: ExecArgs) -> Result<()> {
     let auth = auth_file(args.auth.as_deref(), &args.ledger.data_dir, false)?;
-    let actor: Actor = auth
-        .tokens
-        .iter()
-        .find(|t| t.token == args.as_entry || t.user == args.as_entry)
-        .map(|t| t.actor())
-        .with_context(|| format!("no auth-file entry with token or user `{}`", args.as_entry))?;
+    let actor = actor_of(&auth, &args.as_entry)?;
     let ledger = open_ledger(&args.ledger).await?;
     let input: Box<dyn BufRead> = match args.file.as_deref() {
         None => Box::new(std::io::stdin().lock()),

@@ -119,6 +119,19 @@ pub struct KeyAccessRow {
 }
 
 impl KeyAccessRow {
+    /// The entry a key event (`KeyRevealed`, `SoftwareDownloaded`,
+    /// `DownloadLinkCopied`) at `position` makes; `None` for any other event. The
+    /// auditors' tool uses it for the events after the projections' checkpoint.
+    pub fn from_event(position: u64, event: &Event) -> Option<Self> {
+        let (action, k) = match &event.data {
+            EventData::KeyRevealed(k) => (KeyAction::RevealKey, k),
+            EventData::SoftwareDownloaded(k) => (KeyAction::Download, k),
+            EventData::DownloadLinkCopied(k) => (KeyAction::CopyLink, k),
+            _ => return None,
+        };
+        Some(Self::of(position, event, action, k))
+    }
+
     fn of(position: u64, event: &Event, action: KeyAction, k: &KeyAccess) -> Self {
         KeyAccessRow {
             position,

@@ -1,0 +1,160 @@
+//! `subledger replay`: every read model rebuilt in memory from the first event.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use subledger_app::{ReplayOptions, replay};
+
+use super::{FileFormat, Source, bad, parse_optional_instant, show_instant, write_files};
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Fold every customer only up to this instant (RFC 3339, or a date meaning
+    /// its midnight UTC); views are computed at it. Default: the whole log, views
+    /// at the latest event instant replayed.
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Write subscriptions, orders, billing lines, billing totals and key access
+    /// as files into this directory.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The files' format.
+    #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+    format: FileFormat,
+    /// Worker threads decoding and applying events (default: the machine's cores).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+pub async fn run(args: ReplayArgs) -> Result<()> {
+    let as_of = parse_optional_instant("--as-of", args.as_of.as_deref())?;
+    let mut options = ReplayOptions {
+        as_of,
+        ..ReplayOptions::default()
+    };
+    if let Some(n) = args.workers {
+        if n == 0 {
+            return Err(bad("--workers must be at least 1"));
+        }
+        options.workers = n;
+    }
+    let workers = options.workers;
+    let opened = args.source.open().await?;
+    let mut progress = Progress::new();
+    let (model, stats) = replay(opened.store, options, |read, head| {
+        progress.update(read, head)
+    })
+    .await?;
+    progress.finish(stats.events_read, stats.elapsed);
+
+    // Views at the instant asked for, else at the latest event replayed, so the
+    // files follow from the log alone.
+    let (at, why) = match (as_of, model.last_at) {
+        (Some(t), _) => (Some(t), "--as-of"),
+        (None, Some(t)) => (Some(t), "the latest event replayed"),
+        (None, None) => (None, "no events"),
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "events read: {} (up to position {})",
+        stats.events_read, stats.head
+    )?;
+    let applied = model.events_applied();
+    if applied != stats.events_read {
+        writeln!(
+            out,
+            "events applied: {applied} (the others are past --as-of, or not customer events)"
+        )?;
+    }
+    writeln!(out, "per event type:")?;
+    let width = model.per_type.keys().map(String::len).max().unwrap_or(0);
+    for (t, n) in &model.per_type {
+        writeln!(out, "  {t:<width$}  {n}")?;
+    }
+    writeln!(
+        out,
+        "elapsed: {:.3} s with {workers} workers",
+        stats.elapsed.as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "replay_events_per_s {}",
+        stats.events_per_second().round() as u64
+    )?;
+    match at {
+        Some(t) => writeln!(out, "views as of: {} ({why})", show_instant(t))?,
+        None => writeln!(out, "views as of: - ({why})")?,
+    }
+    if let Some(dir) = &args.out {
+        let at = at.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+        write_files(dir, &model, at, args.format, &mut out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Progress on standard error: a bar on a terminal, otherwise a plain line every
+/// second or every tenth of the way.
+struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    last_line: Instant,
+    last_tenth: u64,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            if let Ok(style) = ProgressStyle::with_template(
+                "replay {bar:40.cyan/blue} {human_pos}/{human_len} events, {elapsed} elapsed, {eta} left",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
+        });
+        let now = Instant::now();
+        Progress {
+            bar,
+            started: now,
+            last_line: now,
+            last_tenth: 0,
+        }
+    }
+
+    fn update(&mut self, read: u64, head: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(head);
+            bar.set_position(read.min(head));
+            return;
+        }
+        let tenth = (read * 10).checked_div(head).unwrap_or(10);
+        if tenth > self.last_tenth || self.last_line.elapsed() >= Duration::from_secs(1) {
+            self.last_tenth = tenth;
+            self.last_line = Instant::now();
+            let pct = (read * 100).checked_div(head).unwrap_or(100);
+            eprintln!(
+                "replay: {read} of {head} events ({pct}%), {:.1} s",
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    fn finish(&mut self, read: u64, elapsed: Duration) {
+        match self.bar.take() {
+            Some(bar) => bar.finish_and_clear(),
+            None => eprintln!(
+                "replay: done, {read} events in {:.1} s",
+                elapsed.as_secs_f64()
+            ),
+        }
+    }
+}
