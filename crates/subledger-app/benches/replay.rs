@@ -103,15 +103,20 @@ async fn build(path: &Path, events: u64, customers: u64) -> DateTime<Utc> {
         .await
         .unwrap();
     let sub = bought.subscription_ids[0];
-    while ledger.customer_state(BIG).await.unwrap().1 < 10_000 {
+    // Seats added and taken back inside their window (SEAT-2): four events a round
+    // (seats, charge, reduction, credit) while the state stays small.
+    let mut version = bought.version;
+    while version < 10_000 {
         now += chrono::Duration::minutes(30);
         ledger.advance_clock(now).await.unwrap().unwrap();
-        let _ = ledger
-            .execute(run(
-                json!({"type": "AddSeats", "subscription_id": sub, "seats": 1}),
-                now,
-            ))
-            .await;
+        for seats in [
+            json!({"type": "AddSeats", "subscription_id": sub, "seats": 2}),
+            json!({"type": "ReduceSeats", "subscription_id": sub, "seats": 2}),
+        ] {
+            if let Ok(r) = ledger.execute(run(seats, now)).await {
+                version = r.version;
+            }
+        }
     }
     let mut workload = Workload::new(2025, customers as usize, 20);
     let started = Instant::now();
