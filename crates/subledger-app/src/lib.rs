@@ -9,6 +9,7 @@ pub mod keys;
 pub mod ledger;
 pub mod metrics;
 pub mod response;
+pub mod upcast;
 
 pub use clock::{Clock, SimulatedClock, SystemClock};
 pub use error::CommandError;
