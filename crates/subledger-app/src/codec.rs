@@ -1,7 +1,8 @@
 //! How domain events become store records and back: the type name and schema
 //! version beside the payload, and the envelope (instant, command, actor) in the
 //! metadata. Event ids derive from the command id, so a retried append is the
-//! same append (GEN-5).
+//! same append (GEN-5). Records of an older schema version are lifted on read by
+//! [`crate::upcast`].
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -10,8 +11,12 @@ use subledger_domain::{Actor, Event, EventData};
 use subledger_store::{NewEvent, RecordedEvent};
 use uuid::Uuid;
 
-/// Every event type is at schema version 1 so far.
-pub const EVENT_SCHEMA_VERSION: u32 = 1;
+use crate::upcast::{self, Chain};
+
+/// The schema version records of `event_type` are written at now.
+pub fn schema_version_of(event_type: &str) -> u32 {
+    upcast::CHAIN.current_version(event_type)
+}
 
 /// The namespace of ids derived for time-driven work.
 const TIME_NAMESPACE: Uuid = Uuid::from_u128(0x5ab1_ed9e_0000_4000_8000_0000_0000_0001);
@@ -134,17 +139,35 @@ pub fn encode_time(events: &[Event], stream: &str, version: u64) -> Vec<NewEvent
 fn encode(e: &Event, id: Uuid, meta: &Metadata) -> NewEvent {
     let data = serde_json::to_vec(&data_json(&e.data)).unwrap_or_default();
     let metadata = serde_json::to_vec(meta).unwrap_or_default();
+    let event_type = e.data.type_name();
     NewEvent::new(
         id,
-        e.data.type_name(),
-        EVENT_SCHEMA_VERSION,
+        event_type,
+        schema_version_of(event_type),
         Bytes::from(data),
     )
     .with_metadata(Bytes::from(metadata))
 }
 
-/// Reads a record back into a domain event and its envelope.
+/// Reads a record back into a domain event and its envelope, lifting a payload
+/// of an older schema version to the current one first.
 pub fn decode(r: &RecordedEvent) -> Result<(Event, Metadata), DecodeError> {
+    decode_with(&upcast::CHAIN, r).map(|(e, m, _)| (e, m))
+}
+
+/// How a record's payload was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// At the current version: parsed straight from the stored bytes.
+    Current,
+    /// Lifted from this older version through a `serde_json::Value`.
+    Upcast { from: u32 },
+}
+
+fn decode_with(
+    chain: &Chain<'_>,
+    r: &RecordedEvent,
+) -> Result<(Event, Metadata, Route), DecodeError> {
     let fail = |reason: String| DecodeError {
         stream: r.stream.clone(),
         version: r.version,
@@ -152,20 +175,49 @@ pub fn decode(r: &RecordedEvent) -> Result<(Event, Metadata), DecodeError> {
         event_type: r.event_type.clone(),
         reason,
     };
-    if r.schema_version != EVENT_SCHEMA_VERSION {
-        return Err(fail(format!("unknown schema version {}", r.schema_version)));
-    }
+    let current = chain.current_version(&r.event_type);
+    // The version is judged before anything is parsed, so a record of a version
+    // this build cannot read is reported as that, not as a parse error.
+    let steps = if r.schema_version == current {
+        None
+    } else {
+        Some(
+            chain
+                .path(&r.event_type, r.schema_version)
+                .map_err(|e| fail(e.to_string()))?,
+        )
+    };
     let meta: Metadata =
         serde_json::from_slice(&r.metadata).map_err(|e| fail(format!("metadata: {e}")))?;
-    // `{"type": …, "data": …}` in one parse, without re-encoding the payload.
-    let mut text = Vec::with_capacity(r.data.len() + r.event_type.len() + 24);
-    text.extend_from_slice(b"{\"type\":");
-    text.extend_from_slice(&serde_json::to_vec(&r.event_type).unwrap_or_default());
-    text.extend_from_slice(b",\"data\":");
-    text.extend_from_slice(&r.data);
-    text.push(b'}');
-    let data: EventData =
-        serde_json::from_slice(&text).map_err(|e| fail(format!("payload: {e}")))?;
+    let (data, route): (EventData, Route) = match steps {
+        None => {
+            // `{"type": …, "data": …}` in one parse, without re-encoding the payload:
+            // replay decodes every event, so this path stays free of `Value`.
+            let mut text = Vec::with_capacity(r.data.len() + r.event_type.len() + 24);
+            text.extend_from_slice(b"{\"type\":");
+            text.extend_from_slice(&serde_json::to_vec(&r.event_type).unwrap_or_default());
+            text.extend_from_slice(b",\"data\":");
+            text.extend_from_slice(&r.data);
+            text.push(b'}');
+            let data = serde_json::from_slice(&text).map_err(|e| fail(format!("payload: {e}")))?;
+            (data, Route::Current)
+        }
+        Some(steps) => {
+            let from = r.schema_version;
+            let mut payload: serde_json::Value =
+                serde_json::from_slice(&r.data).map_err(|e| fail(format!("payload: {e}")))?;
+            for step in steps {
+                (step.lift)(&mut payload);
+            }
+            let tagged = serde_json::json!({"type": r.event_type, "data": payload});
+            let data = serde_json::from_value(tagged).map_err(|e| {
+                fail(format!(
+                    "payload lifted from schema version {from} to {current}: {e}"
+                ))
+            })?;
+            (data, Route::Upcast { from })
+        }
+    };
     Ok((
         Event {
             at: meta.at,
@@ -174,12 +226,153 @@ pub fn decode(r: &RecordedEvent) -> Result<(Event, Metadata), DecodeError> {
             data,
         },
         meta,
+        route,
     ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use subledger_domain::Money;
+    use subledger_domain::event::UpgradeMode;
+
+    const SOURCE: Uuid = Uuid::from_u128(0x51);
+    const TARGET: Uuid = Uuid::from_u128(0x52);
+
+    fn upgraded() -> Event {
+        Event {
+            at: "2026-01-20T10:00:00Z".parse().unwrap(),
+            command_id: Some(Uuid::from_u128(0xC0)),
+            actor: None,
+            data: EventData::SubscriptionUpgraded {
+                subscription_id: SOURCE,
+                target_subscription_id: TARGET,
+                mode: UpgradeMode::IntoExisting,
+                from_product_id: "m365-business-standard".to_owned(),
+                to_product_id: "m365-e3".to_owned(),
+                to_product_name: "Microsoft 365 E3".to_owned(),
+                seats_moved: 4,
+                source_quantity_after: 6,
+                unit_price: Money::new(3_600, "EUR"),
+            },
+        }
+    }
+
+    /// The record the store would hand back for `e`.
+    fn recorded(e: NewEvent) -> RecordedEvent {
+        RecordedEvent {
+            stream: "customer-test".to_owned(),
+            version: 7,
+            position: 42,
+            event_id: e.event_id,
+            event_type: e.event_type,
+            schema_version: e.schema_version,
+            data: e.data,
+            metadata: e.metadata,
+        }
+    }
+
+    /// `r` as a build before `seats_moved` wrote it: version 1, field `seats`.
+    fn as_v1(mut r: RecordedEvent) -> RecordedEvent {
+        let mut data: serde_json::Value = serde_json::from_slice(&r.data).unwrap();
+        let m = data.as_object_mut().unwrap();
+        let seats = m.remove("seats_moved").unwrap();
+        m.insert("seats".to_owned(), seats);
+        r.data = Bytes::from(serde_json::to_vec(&data).unwrap());
+        r.schema_version = 1;
+        r
+    }
+
+    fn record_of(e: &Event) -> RecordedEvent {
+        recorded(encode_command(std::slice::from_ref(e), Uuid::from_u128(0xC0), "fp").remove(0))
+    }
+
+    #[test]
+    fn subscription_upgraded_is_written_at_version_2_with_seats_moved() {
+        let r = record_of(&upgraded());
+        assert_eq!(r.schema_version, 2);
+        assert_eq!(schema_version_of("SubscriptionUpgraded"), 2);
+        let data: serde_json::Value = serde_json::from_slice(&r.data).unwrap();
+        assert_eq!(data["seats_moved"], 4);
+        assert!(data.get("seats").is_none());
+    }
+
+    #[test]
+    fn a_v1_subscription_upgraded_record_decodes_to_the_same_event_as_its_v2_record() {
+        let v2 = record_of(&upgraded());
+        let v1 = as_v1(v2.clone());
+        let (from_v2, meta_v2, route_v2) = decode_with(&upcast::CHAIN, &v2).unwrap();
+        let (from_v1, meta_v1, route_v1) = decode_with(&upcast::CHAIN, &v1).unwrap();
+        assert_eq!(from_v1, from_v2);
+        assert_eq!(from_v1, upgraded());
+        assert_eq!(meta_v1, meta_v2);
+        assert_eq!(route_v2, Route::Current);
+        assert_eq!(route_v1, Route::Upcast { from: 1 });
+    }
+
+    #[test]
+    fn current_version_records_take_the_fast_path_and_decode_as_written() {
+        let reactivated = Event {
+            data: EventData::SubscriptionReactivated {
+                subscription_id: SOURCE,
+            },
+            ..upgraded()
+        };
+        for e in [upgraded(), reactivated] {
+            let r = record_of(&e);
+            let (got, meta, route) = decode_with(&upcast::CHAIN, &r).unwrap();
+            assert_eq!(route, Route::Current, "{}", r.event_type);
+            assert_eq!(got, e);
+            assert_eq!(meta.fingerprint.as_deref(), Some("fp"));
+            assert_eq!(decode(&r).unwrap(), (got, meta));
+        }
+    }
+
+    #[test]
+    fn a_record_newer_than_this_build_is_refused_naming_both_versions() {
+        let mut r = record_of(&upgraded());
+        r.schema_version = 3;
+        let err = decode(&r).unwrap_err();
+        assert_eq!(
+            err.reason,
+            "event type SubscriptionUpgraded schema version 3 is newer than this build knows (2)"
+        );
+        assert!(err.to_string().contains("customer-test@7"), "{err}");
+    }
+
+    #[test]
+    fn an_old_version_without_a_step_is_refused_naming_the_missing_step() {
+        // A build at version 3 of SubscriptionUpgraded whose chain lacks the 1 → 2 step.
+        fn noop(_: &mut serde_json::Value) {}
+        let steps = [upcast::Step {
+            event_type: "SubscriptionUpgraded",
+            from_version: 2,
+            lift: noop,
+        }];
+        let chain = Chain::new(&steps);
+        let v1 = as_v1(record_of(&upgraded()));
+        let err = decode_with(&chain, &v1).unwrap_err();
+        assert_eq!(
+            err.reason,
+            "event type SubscriptionUpgraded schema version 1 has no upcast step to version 2 (current 3)"
+        );
+    }
+
+    #[test]
+    fn a_lifted_payload_that_still_does_not_fit_names_the_versions() {
+        let mut v1 = as_v1(record_of(&upgraded()));
+        let mut data: serde_json::Value = serde_json::from_slice(&v1.data).unwrap();
+        data.as_object_mut().unwrap().remove("seats");
+        v1.data = Bytes::from(serde_json::to_vec(&data).unwrap());
+        let err = decode(&v1).unwrap_err();
+        assert!(
+            err.reason.starts_with(
+                "payload lifted from schema version 1 to 2: missing field `seats_moved`"
+            ),
+            "{}",
+            err.reason
+        );
+    }
 
     #[test]
     fn gen_5_event_ids_derive_from_the_command_id_and_keep_its_order() {

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod projections;
 pub mod replay;
 pub mod response;
+pub mod upcast;
 pub mod workload;
 
 pub use clock::{Clock, SimulatedClock, SystemClock};

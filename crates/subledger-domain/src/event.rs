@@ -314,7 +314,10 @@ pub enum EventData {
         from_product_id: String,
         to_product_id: String,
         to_product_name: String,
-        seats: u32,
+        /// The seats moved to the target subscription (all of them in place).
+        /// Schema version 2 renamed it from `seats`, which read as ambiguous next
+        /// to `source_quantity_after`; version 1 records are upcast on read.
+        seats_moved: u32,
         source_quantity_after: u32,
         /// The price per seat the upgraded seats now carry.
         unit_price: Money,

@@ -443,7 +443,7 @@ impl CustomerState {
                 mode,
                 to_product_id,
                 to_product_name,
-                seats,
+                seats_moved,
                 source_quantity_after,
                 unit_price,
                 ..
@@ -453,7 +453,7 @@ impl CustomerState {
                 *mode,
                 to_product_id,
                 to_product_name,
-                *seats,
+                *seats_moved,
                 *source_quantity_after,
                 unit_price,
                 at,
@@ -613,7 +613,7 @@ impl CustomerState {
         mode: UpgradeMode,
         to_product_id: &str,
         to_product_name: &str,
-        seats: u32,
+        seats_moved: u32,
         source_quantity_after: u32,
         unit_price: &Money,
         at: DateTime<Utc>,
@@ -637,7 +637,9 @@ impl CustomerState {
                     s.scheduled_change = None;
                 });
                 if mode == UpgradeMode::IntoExisting {
-                    self.with_sub(target, |t| t.quantity = t.quantity.saturating_add(seats));
+                    self.with_sub(target, |t| {
+                        t.quantity = t.quantity.saturating_add(seats_moved)
+                    });
                 }
             }
         }

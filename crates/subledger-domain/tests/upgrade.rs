@@ -255,7 +255,7 @@ fn upg_3_full_upgrade_is_in_place_and_moves_every_seat() {
             mode,
             from_product_id,
             to_product_id,
-            seats,
+            seats_moved,
             source_quantity_after,
             unit_price,
             ..
@@ -267,7 +267,7 @@ fn upg_3_full_upgrade_is_in_place_and_moves_every_seat() {
                 (from_product_id.as_str(), to_product_id.as_str()),
                 (STANDARD, E3)
             );
-            assert_eq!((*seats, *source_quantity_after), (10, 10));
+            assert_eq!((*seats_moved, *source_quantity_after), (10, 10));
             assert_eq!(unit_price.amount_minor, E3_MONTHLY);
         }
         other => panic!("unexpected {other:?}"),
@@ -373,13 +373,13 @@ fn upg_4_partial_upgrade_moves_seats_to_a_new_coterminous_subscription() {
         EventData::SubscriptionUpgraded {
             target_subscription_id,
             mode,
-            seats,
+            seats_moved,
             source_quantity_after,
             ..
         } => {
             assert_eq!(*target_subscription_id, new_id);
             assert_eq!(*mode, UpgradeMode::NewSubscription);
-            assert_eq!((*seats, *source_quantity_after), (4, 6));
+            assert_eq!((*seats_moved, *source_quantity_after), (4, 6));
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -474,13 +474,13 @@ fn upg_5_partial_upgrade_into_an_existing_target_adds_the_seats_there() {
         EventData::SubscriptionUpgraded {
             target_subscription_id,
             mode,
-            seats,
+            seats_moved,
             source_quantity_after,
             ..
         } => {
             assert_eq!(*target_subscription_id, target);
             assert_eq!(*mode, UpgradeMode::IntoExisting);
-            assert_eq!((*seats, *source_quantity_after), (4, 6));
+            assert_eq!((*seats_moved, *source_quantity_after), (4, 6));
         }
         other => panic!("unexpected {other:?}"),
     }

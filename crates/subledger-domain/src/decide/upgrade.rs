@@ -231,7 +231,7 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Command) -> Result<(), Reje
             from_product_id: s.product_id.clone(),
             to_product_id: target_product_id.clone(),
             to_product_name: target_product.name.clone(),
-            seats: quantity,
+            seats_moved: quantity,
             source_quantity_after: s.quantity - quantity,
             unit_price: t.unit_price.clone(),
         });
@@ -297,7 +297,7 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Command) -> Result<(), Reje
             from_product_id: s.product_id.clone(),
             to_product_id: target_product_id.clone(),
             to_product_name: target_product.name.clone(),
-            seats: quantity,
+            seats_moved: quantity,
             source_quantity_after: s.quantity,
             unit_price: price,
         });
@@ -372,7 +372,7 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Command) -> Result<(), Reje
         from_product_id: s.product_id.clone(),
         to_product_id: target_product_id.clone(),
         to_product_name: target_product.name.clone(),
-        seats: quantity,
+        seats_moved: quantity,
         source_quantity_after: s.quantity - quantity,
         unit_price: price,
     });
