@@ -94,27 +94,35 @@ async fn build(path: &Path, events: u64, customers: u64) -> DateTime<Utc> {
         ))
         .await
         .unwrap();
-    let bought = ledger
-        .execute(run(
+    let buy = |now| {
+        run(
             json!({"type": "Purchase", "customer_id": BIG, "items":
                    [{"product_id": "m365-e3", "quantity": 10, "term": "P1Y", "billing": "monthly"}]}),
             now,
-        ))
-        .await
-        .unwrap();
-    let sub = bought.subscription_ids[0];
+        )
+    };
+    let bought = ledger.execute(buy(now)).await.unwrap();
+    let mut sub = bought.subscription_ids[0];
     // Seats added and taken back inside their window (SEAT-2): four events a round
-    // (seats, charge, reduction, credit) while the state stays small.
+    // (seats, charge, reduction, credit) while the state stays small; a new
+    // subscription every 200 rounds, well below the update limit (GEN-4).
     let mut version = bought.version;
+    let mut rounds = 0;
     while version < 10_000 {
         now += chrono::Duration::minutes(30);
         ledger.advance_clock(now).await.unwrap().unwrap();
+        rounds += 1;
+        if rounds % 200 == 0 {
+            let r = ledger.execute(buy(now)).await.unwrap();
+            sub = r.subscription_ids[0];
+        }
         for seats in [
             json!({"type": "AddSeats", "subscription_id": sub, "seats": 2}),
             json!({"type": "ReduceSeats", "subscription_id": sub, "seats": 2}),
         ] {
-            if let Ok(r) = ledger.execute(run(seats, now)).await {
-                version = r.version;
+            match ledger.execute(run(seats, now)).await {
+                Ok(r) => version = r.version,
+                Err(e) => panic!("the big customer's command was refused: {e}"),
             }
         }
     }
