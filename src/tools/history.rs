@@ -304,7 +304,7 @@ fn gist(data: &EventData, id: Uuid) -> String {
             target_subscription_id,
             from_product_id,
             to_product_id,
-            seats,
+            seats_moved,
             mode,
             ..
         } => {
@@ -316,7 +316,7 @@ fn gist(data: &EventData, id: Uuid) -> String {
                 format!(" from {subscription_id}")
             };
             format!(
-                "upgraded {seats} seats {from_product_id} → {to_product_id}{target} ({})",
+                "upgraded {seats_moved} seats {from_product_id} → {to_product_id}{target} ({})",
                 name(mode)
             )
         }

@@ -25,8 +25,10 @@ use uuid::Uuid;
 
 use crate::codec::{self, DecodeError, customer_stream, stream_customer};
 
-/// The most events one projection transaction holds.
+/// The most events taken from the subscription at once.
 pub const BATCH_EVENTS: usize = 4096;
+/// The most events one projection transaction holds when catching up.
+pub const CATCH_UP_EVENTS: usize = 65_536;
 
 /// What can stop the read side.
 #[derive(Debug, thiserror::Error)]
@@ -190,10 +192,26 @@ async fn follow(
     };
     let mut chunks = subscription.ready_chunks(BATCH_EVENTS);
     while let Some(chunk) = chunks.next().await {
-        let records = match chunk.into_iter().collect::<Result<Vec<_>, _>>() {
+        let mut records = match chunk.into_iter().collect::<Result<Vec<_>, _>>() {
             Ok(r) => r,
             Err(e) => return e.into(),
         };
+        // Catching up (the log's head is well past this chunk), one transaction
+        // takes many pages, so a customer's read model is written once per
+        // transaction instead of once per page. Live, the batch goes at once.
+        let head = store.last_position().await.unwrap_or(0);
+        while records.len() < CATCH_UP_EVENTS
+            && head.saturating_sub(records.last().map_or(head, |r| r.position))
+                > BATCH_EVENTS as u64
+        {
+            match chunks.next().await {
+                Some(more) => match more.into_iter().collect::<Result<Vec<_>, _>>() {
+                    Ok(more) => records.extend(more),
+                    Err(e) => return e.into(),
+                },
+                None => break,
+            }
+        }
         let db2 = db.clone();
         let from = checkpoint;
         let span = tracing::debug_span!(
