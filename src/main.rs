@@ -117,6 +117,10 @@ struct ServeArgs {
     /// this server acknowledged (and its `min_position`) before answering 503.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     read_wait: Duration,
+    /// The most events one projection transaction holds while catching up with a
+    /// backlog (bigger: faster catch-up; smaller: finer checkpoints).
+    #[arg(long, default_value_t = subledger_app::projections::CATCH_UP_EVENTS)]
+    projection_batch: usize,
 }
 
 #[derive(Debug, Args)]
@@ -321,9 +325,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let projections_path = args.ledger.data_dir.join("projections.db");
     let db = ProjectionDb::open(&projections_path)
         .with_context(|| format!("opening the projections {}", projections_path.display()))?;
-    let (projections, runner) = Projections::spawn(ledger.store().clone(), Arc::new(db))
-        .await
-        .context("starting the projections")?;
+    let (projections, runner) =
+        Projections::spawn_with(ledger.store().clone(), Arc::new(db), args.projection_batch)
+            .await
+            .context("starting the projections")?;
     let router = subledger_api::router(
         ledger.clone(),
         projections,

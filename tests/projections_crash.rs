@@ -61,7 +61,15 @@ async fn a_runner_killed_mid_way_resumes_to_exactly_a_clean_replay() {
     let (head, last) = build_log(dir.path(), 6_000).await;
     assert!(head > 10_000, "log too small: {head}");
     let now = (last + chrono::Duration::hours(1)).to_rfc3339();
-    let args = ["--clock", "simulated", "--now", now.as_str()];
+    // Small catch-up transactions, so that a kill can land between two of them.
+    let args = [
+        "--clock",
+        "simulated",
+        "--now",
+        now.as_str(),
+        "--projection-batch",
+        "2048",
+    ];
 
     // Kill the server at growing delays after it starts listening (the runner
     // catches up in the background) until a kill lands mid-way.

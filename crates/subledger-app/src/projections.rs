@@ -77,10 +77,25 @@ impl Projections {
         store: Arc<dyn EventStore>,
         db: Arc<ProjectionDb>,
     ) -> Result<(Self, tokio::task::JoinHandle<()>), ReadError> {
+        Self::spawn_with(store, db, CATCH_UP_EVENTS).await
+    }
+
+    /// [`Projections::spawn`] with the most events one catch-up transaction holds.
+    pub async fn spawn_with(
+        store: Arc<dyn EventStore>,
+        db: Arc<ProjectionDb>,
+        catch_up_events: usize,
+    ) -> Result<(Self, tokio::task::JoinHandle<()>), ReadError> {
         let start = blocking(&db, |db| db.checkpoint()).await?;
         let (tx, rx) = watch::channel(start.position);
         let failure = Arc::new(Mutex::new(None));
-        let handle = tokio::spawn(run(store, db.clone(), tx, failure.clone()));
+        let handle = tokio::spawn(run(
+            store,
+            db.clone(),
+            tx,
+            failure.clone(),
+            catch_up_events.max(1),
+        ));
         Ok((
             Projections {
                 db,
@@ -156,10 +171,11 @@ async fn run(
     db: Arc<ProjectionDb>,
     applied: watch::Sender<u64>,
     failure: Arc<Mutex<Option<String>>>,
+    catch_up_events: usize,
 ) {
     let mut backoff = Duration::from_millis(50);
     loop {
-        let error = follow(&store, &db, &applied, &failure).await;
+        let error = follow(&store, &db, &applied, &failure, catch_up_events).await;
         let message = error.to_string();
         tracing::warn!(error = %message, "projection runner stopped; resuming from its checkpoint");
         if let Ok(mut f) = failure.lock() {
@@ -176,6 +192,7 @@ async fn follow(
     db: &Arc<ProjectionDb>,
     applied: &watch::Sender<u64>,
     failure: &Arc<Mutex<Option<String>>>,
+    catch_up_events: usize,
 ) -> ReadError {
     let mut checkpoint = match blocking(db, |db| db.checkpoint()).await {
         Ok(c) => c,
@@ -200,7 +217,7 @@ async fn follow(
         // takes many pages, so a customer's read model is written once per
         // transaction instead of once per page. Live, the batch goes at once.
         let head = store.last_position().await.unwrap_or(0);
-        while records.len() < CATCH_UP_EVENTS
+        while records.len() < catch_up_events
             && head.saturating_sub(records.last().map_or(head, |r| r.position))
                 > BATCH_EVENTS as u64
         {
