@@ -22,6 +22,12 @@ use subledger_projections::ProjectionDb;
 use subledger_store::{EventStore, SqliteConfig, SqliteStore, Synchronous};
 use tracing::info;
 
+// mimalloc: the replay and the server allocate and free many small objects in
+// every thread; glibc's allocator spent a sixth of a replay in page faults of memory
+// it had just returned to the kernel (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// An event-sourced subscription ledger for Cloud Solution Provider partners.
 #[derive(Debug, Parser)]
 #[command(name = "subledger", version, about, long_about = None)]

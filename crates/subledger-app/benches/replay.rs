@@ -29,6 +29,10 @@ use subledger_projections::ProjectionDb;
 use subledger_store::{EventStore, SqliteConfig, SqliteStore, Synchronous};
 use uuid::Uuid;
 
+// As the `subledger` binary: replay allocates and frees a lot, in every thread.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()

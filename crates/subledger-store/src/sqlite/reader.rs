@@ -16,6 +16,9 @@ pub(crate) struct ReadConn {
     conn: Connection,
     /// Stream id → name. Names never change once interned, so this never goes stale.
     names: HashMap<i64, String>,
+    /// Payload bytes per event of the last page read: the next page's buffer is
+    /// sized from it, so it is not regrown (and copied) on the way.
+    bytes_per_event: usize,
 }
 
 pub(crate) struct ReadPool {
@@ -69,6 +72,7 @@ impl ReadPool {
         Ok(ReadConn {
             conn,
             names: HashMap::new(),
+            bytes_per_event: 256,
         })
     }
 
@@ -151,7 +155,7 @@ impl ReadConn {
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let expect = usize::try_from(limit).unwrap_or(usize::MAX).min(16_384);
-        let mut buf: Vec<u8> = Vec::with_capacity(expect * 256);
+        let mut buf: Vec<u8> = Vec::with_capacity(expect * (self.bytes_per_event * 9 / 8));
         let take = |b: &[u8], buf: &mut Vec<u8>| {
             if b.len() <= SHARED_MAX {
                 let start = buf.len();
@@ -182,6 +186,9 @@ impl ReadConn {
                     metadata,
                 ));
             }
+        }
+        if !raw.is_empty() {
+            self.bytes_per_event = (buf.len() / raw.len()).clamp(64, SHARED_MAX);
         }
         let shared = Bytes::from(buf);
         let blob = |b: Blob| match b {
