@@ -285,6 +285,12 @@ impl Server {
         r.json()
     }
 
+    /// Stops the projection runner: reads that need a later position then wait
+    /// in vain.
+    pub fn stop_projections(&self) {
+        self.runner.abort();
+    }
+
     pub async fn advance(&self, to: &str) -> Value {
         self.post(A, "/v1/clock/advance", &json!({ "to": to }))
             .await
