@@ -417,35 +417,42 @@ impl ProjectionDb {
         Ok(())
     }
 
-    /// Billing lines in log order.
-    pub fn billing_lines(&self, f: &BillingFilter) -> Result<Vec<BillingRow>, ProjectionError> {
+    /// Rows stored as JSON in a `data` column, decoded, in the query's order.
+    fn decoded<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<T>, ProjectionError> {
         let blobs: Vec<Vec<u8>> = self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT data FROM billing_lines
-                 WHERE position > ?1
-                   AND (?2 IS NULL OR partner_id = ?2)
-                   AND (?3 IS NULL OR customer_id = ?3)
-                   AND (?4 IS NULL OR at >= ?4)
-                   AND (?5 IS NULL OR at < ?5)
-                 ORDER BY position LIMIT ?6",
-            )?;
-            let rows = stmt.query_map(
-                params![
-                    f.after as i64,
-                    f.partner_id.map(|p| p.to_string()),
-                    f.customer_id.map(|p| p.to_string()),
-                    f.from.map(instant_text),
-                    f.to.map(instant_text),
-                    i64::try_from(f.limit).unwrap_or(i64::MAX)
-                ],
-                |r| r.get(0),
-            )?;
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(params, |r| r.get(0))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })?;
         blobs
             .iter()
             .map(|b| serde_json::from_slice(b).map_err(Into::into))
             .collect()
+    }
+
+    /// Billing lines in log order.
+    pub fn billing_lines(&self, f: &BillingFilter) -> Result<Vec<BillingRow>, ProjectionError> {
+        self.decoded(
+            "SELECT data FROM billing_lines
+             WHERE position > ?1
+               AND (?2 IS NULL OR partner_id = ?2)
+               AND (?3 IS NULL OR customer_id = ?3)
+               AND (?4 IS NULL OR at >= ?4)
+               AND (?5 IS NULL OR at < ?5)
+             ORDER BY position LIMIT ?6",
+            params![
+                f.after as i64,
+                f.partner_id.map(|p| p.to_string()),
+                f.customer_id.map(|p| p.to_string()),
+                f.from.map(instant_text),
+                f.to.map(instant_text),
+                i64::try_from(f.limit).unwrap_or(i64::MAX)
+            ],
+        )
     }
 
     /// Monthly totals, optionally of one customer and/or partner, in key order.
@@ -498,31 +505,21 @@ impl ProjectionDb {
 
     /// Key-access entries in log order.
     pub fn key_access(&self, f: &KeyAccessFilter) -> Result<Vec<KeyAccessRow>, ProjectionError> {
-        let blobs: Vec<Vec<u8>> = self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT data FROM key_access
-                 WHERE position > ?1
-                   AND (?2 IS NULL OR partner_id = ?2)
-                   AND (?3 IS NULL OR at >= ?3)
-                   AND (?4 IS NULL OR at < ?4)
-                 ORDER BY position LIMIT ?5",
-            )?;
-            let rows = stmt.query_map(
-                params![
-                    f.after as i64,
-                    f.partner_id.map(|p| p.to_string()),
-                    f.from.map(instant_text),
-                    f.to.map(instant_text),
-                    i64::try_from(f.limit).unwrap_or(i64::MAX)
-                ],
-                |r| r.get(0),
-            )?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })?;
-        blobs
-            .iter()
-            .map(|b| serde_json::from_slice(b).map_err(Into::into))
-            .collect()
+        self.decoded(
+            "SELECT data FROM key_access
+             WHERE position > ?1
+               AND (?2 IS NULL OR partner_id = ?2)
+               AND (?3 IS NULL OR at >= ?3)
+               AND (?4 IS NULL OR at < ?4)
+             ORDER BY position LIMIT ?5",
+            params![
+                f.after as i64,
+                f.partner_id.map(|p| p.to_string()),
+                f.from.map(instant_text),
+                f.to.map(instant_text),
+                i64::try_from(f.limit).unwrap_or(i64::MAX)
+            ],
+        )
     }
 
     /// The best place to start folding `customer`'s stream to see it as of `at`:
@@ -561,21 +558,14 @@ impl ProjectionDb {
     /// Everything, in memory: to export the persisted projections (and compare
     /// them with a replay).
     pub fn load_model(&self) -> Result<ReadModel, ProjectionError> {
-        let checkpoint = self.checkpoint()?;
-        let (customers, billing, access): AllRows = self.read(|c| {
-            let customers = c
-                .prepare("SELECT customer_id, data FROM customers")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            let billing = c
-                .prepare("SELECT data FROM billing_lines ORDER BY position")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let access = c
-                .prepare("SELECT data FROM key_access ORDER BY position")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            Ok((customers, billing, access))
+        let (checkpoint, (customers, billing, access)): (Checkpoint, AllRows) = self.read(|c| {
+            // One read transaction: the checkpoint and the rows of one commit, even
+            // while the runner goes on committing.
+            c.execute_batch("BEGIN")?;
+            let all = read_all_rows(c);
+            // A failed read must not leave the pooled connection inside a transaction.
+            c.execute_batch(if all.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+            all
         })?;
         let mut model = ReadModel::new(None);
         model.position = checkpoint.position;
@@ -598,6 +588,23 @@ impl ProjectionDb {
 
 /// Customers (id, state), billing lines, key-access entries, as stored.
 type AllRows = (Vec<(String, Vec<u8>)>, Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+fn read_all_rows(c: &Connection) -> Result<(Checkpoint, AllRows), ProjectionError> {
+    let checkpoint = read_checkpoint(c)?;
+    let customers = c
+        .prepare("SELECT customer_id, data FROM customers")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let billing = c
+        .prepare("SELECT data FROM billing_lines ORDER BY position")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let access = c
+        .prepare("SELECT data FROM key_access ORDER BY position")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok((checkpoint, (customers, billing, access)))
+}
 
 fn read_checkpoint(c: &Connection) -> Result<Checkpoint, ProjectionError> {
     let get = |key: &str| -> Result<Option<String>, ProjectionError> {
