@@ -152,7 +152,22 @@ fn encode(e: &Event, id: Uuid, meta: &Metadata) -> NewEvent {
 /// Reads a record back into a domain event and its envelope, lifting a payload
 /// of an older schema version to the current one first.
 pub fn decode(r: &RecordedEvent) -> Result<(Event, Metadata), DecodeError> {
-    decode_with(&upcast::CHAIN, r).map(|(e, m, _)| (e, m))
+    decode_with(&upcast::CHAIN, r, false).map(|(e, m, _)| (e, m))
+}
+
+/// [`decode`] for the read models, which never look at who acted: the envelope's
+/// instant and command id only (no actor, fingerprint or count), which spares a
+/// replay an allocation-heavy parse per event.
+pub fn decode_for_read_models(r: &RecordedEvent) -> Result<Event, DecodeError> {
+    decode_with(&upcast::CHAIN, r, true).map(|(e, _, _)| e)
+}
+
+/// The part of the envelope the read models need; serde skips the rest unread.
+#[derive(Deserialize)]
+struct LeanMetadata {
+    at: DateTime<Utc>,
+    #[serde(default)]
+    command_id: Option<Uuid>,
 }
 
 /// How a record's payload was read.
@@ -167,6 +182,7 @@ enum Route {
 fn decode_with(
     chain: &Chain<'_>,
     r: &RecordedEvent,
+    lean: bool,
 ) -> Result<(Event, Metadata, Route), DecodeError> {
     let fail = |reason: String| DecodeError {
         stream: r.stream.clone(),
@@ -187,15 +203,32 @@ fn decode_with(
                 .map_err(|e| fail(e.to_string()))?,
         )
     };
-    let meta: Metadata =
-        serde_json::from_slice(&r.metadata).map_err(|e| fail(format!("metadata: {e}")))?;
+    let meta: Metadata = if lean {
+        let m: LeanMetadata =
+            serde_json::from_slice(&r.metadata).map_err(|e| fail(format!("metadata: {e}")))?;
+        Metadata {
+            at: m.at,
+            command_id: m.command_id,
+            actor: None,
+            fingerprint: None,
+            count: None,
+        }
+    } else {
+        serde_json::from_slice(&r.metadata).map_err(|e| fail(format!("metadata: {e}")))?
+    };
     let (data, route): (EventData, Route) = match steps {
         None => {
             // `{"type": …, "data": …}` in one parse, without re-encoding the payload:
             // replay decodes every event, so this path stays free of `Value`.
             let mut text = Vec::with_capacity(r.data.len() + r.event_type.len() + 24);
             text.extend_from_slice(b"{\"type\":");
-            text.extend_from_slice(&serde_json::to_vec(&r.event_type).unwrap_or_default());
+            if r.event_type.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                text.push(b'"');
+                text.extend_from_slice(r.event_type.as_bytes());
+                text.push(b'"');
+            } else {
+                text.extend_from_slice(&serde_json::to_vec(&r.event_type).unwrap_or_default());
+            }
             text.extend_from_slice(b",\"data\":");
             text.extend_from_slice(&r.data);
             text.push(b'}');
@@ -301,8 +334,8 @@ mod tests {
     fn a_v1_subscription_upgraded_record_decodes_to_the_same_event_as_its_v2_record() {
         let v2 = record_of(&upgraded());
         let v1 = as_v1(v2.clone());
-        let (from_v2, meta_v2, route_v2) = decode_with(&upcast::CHAIN, &v2).unwrap();
-        let (from_v1, meta_v1, route_v1) = decode_with(&upcast::CHAIN, &v1).unwrap();
+        let (from_v2, meta_v2, route_v2) = decode_with(&upcast::CHAIN, &v2, false).unwrap();
+        let (from_v1, meta_v1, route_v1) = decode_with(&upcast::CHAIN, &v1, false).unwrap();
         assert_eq!(from_v1, from_v2);
         assert_eq!(from_v1, upgraded());
         assert_eq!(meta_v1, meta_v2);
@@ -320,7 +353,7 @@ mod tests {
         };
         for e in [upgraded(), reactivated] {
             let r = record_of(&e);
-            let (got, meta, route) = decode_with(&upcast::CHAIN, &r).unwrap();
+            let (got, meta, route) = decode_with(&upcast::CHAIN, &r, false).unwrap();
             assert_eq!(route, Route::Current, "{}", r.event_type);
             assert_eq!(got, e);
             assert_eq!(meta.fingerprint.as_deref(), Some("fp"));
@@ -351,7 +384,7 @@ mod tests {
         }];
         let chain = Chain::new(&steps);
         let v1 = as_v1(record_of(&upgraded()));
-        let err = decode_with(&chain, &v1).unwrap_err();
+        let err = decode_with(&chain, &v1, false).unwrap_err();
         assert_eq!(
             err.reason,
             "event type SubscriptionUpgraded schema version 1 has no upcast step to version 2 (current 3)"

@@ -268,7 +268,7 @@ fn apply_batch(
         let Some(customer) = stream_customer(&r.stream) else {
             continue;
         };
-        let (event, _) = codec::decode(r)?;
+        let event = codec::decode_for_read_models(r)?;
         let entry = match working.entry(customer) {
             Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(v) => v.insert(
@@ -335,7 +335,7 @@ pub async fn customer_as_of(
         .await?;
     let mut rows = Rows::default();
     for r in &records {
-        let (event, _) = codec::decode(r)?;
+        let event = codec::decode_for_read_models(r)?;
         if event.at > at {
             break;
         }

@@ -156,7 +156,7 @@ fn work(
                 model.skip(r.position);
                 continue;
             };
-            let (event, _) = codec::decode(r)?;
+            let event = codec::decode_for_read_models(r)?;
             model.apply(Applied {
                 position: r.position,
                 customer_id: customer,
