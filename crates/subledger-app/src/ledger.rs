@@ -747,24 +747,6 @@ impl Ledger {
             })
             .collect()
     }
-
-    /// The customer's state as of `at` (VIEW-4): its events up to that instant, folded.
-    pub async fn customer_state_as_of(
-        &self,
-        customer: Uuid,
-        at: DateTime<Utc>,
-    ) -> Result<(CustomerState, u64), CommandError> {
-        let mut state = CustomerState::default();
-        let mut version = 0;
-        for (v, e) in self.customer_events(customer).await? {
-            if e.at > at {
-                break;
-            }
-            state.apply(&e);
-            version = v;
-        }
-        Ok((state, version))
-    }
 }
 
 fn raw(bytes: &[u8]) -> Result<Box<RawValue>, CommandError> {
