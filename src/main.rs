@@ -1,6 +1,7 @@
 //! The `subledger` command-line program: argument parsing and wiring only (the
 //! analysts' and auditors' tools live in [`tools`]).
 
+mod simulate;
 mod tools;
 
 use std::io::{BufRead, Write};
@@ -52,6 +53,9 @@ enum Commands {
     /// Apply NDJSON commands (one per line) directly to the store, printing one
     /// NDJSON result per line: for scripts and backfills.
     Exec(ExecArgs),
+    /// Write a new ledger of simulated partner activity, day by day, through the
+    /// real command path (in process, or over HTTP with --via).
+    Simulate(simulate::SimulateArgs),
     #[command(flatten)]
     Tool(tools::Tool),
 }
@@ -155,9 +159,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
-fn init_tracing(format: LogFormat) {
+fn init_tracing(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -183,7 +187,13 @@ fn main() -> Result<()> {
         Commands::Tool(tool) => std::process::exit(tools::run(tool, cli.log_format)),
         other => other,
     };
-    init_tracing(cli.log_format);
+    // A simulation's output is its progress and summary; a server logs what it does.
+    let level = if matches!(command, Commands::Simulate(_)) {
+        "warn"
+    } else {
+        "info"
+    };
+    init_tracing(cli.log_format, level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -192,6 +202,7 @@ fn main() -> Result<()> {
         match command {
             Commands::Serve(args) => serve(args).await,
             Commands::Exec(args) => exec(args).await,
+            Commands::Simulate(args) => simulate::run(args).await,
             Commands::Tool(_) => unreachable!("the tools run above"),
         }
     })

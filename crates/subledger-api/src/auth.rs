@@ -187,6 +187,28 @@ impl AuthFile {
         }
     }
 
+    /// A development auth file with one token per partner (user name, partner id),
+    /// each holding every partner role: what `subledger simulate` writes beside the
+    /// ledger it makes, so its partners can be acted as at once.
+    pub fn development_for(partners: &[(String, Uuid)]) -> AuthFile {
+        AuthFile {
+            tokens: partners
+                .iter()
+                .map(|(user, partner)| TokenEntry {
+                    token: random_token(),
+                    user: user.clone(),
+                    partner_id: Some(*partner),
+                    customer_id: None,
+                    roles: Role::ALL
+                        .iter()
+                        .copied()
+                        .filter(|r| r.is_partner_role())
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
     /// Writes the file readable by its owner only (0600): it holds secrets. The
     /// file is written beside its final name and renamed, so a reader never sees
     /// half of it.

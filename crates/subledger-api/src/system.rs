@@ -138,6 +138,10 @@ pub async fn advance_clock(
             now: e.now,
             requested: e.requested,
         })?;
+    // The work it wrote is this server's writes too: reads after the answer see it.
+    if written > 0 {
+        state.acknowledge(state.ledger().store().last_position().await?);
+    }
     Ok(Json(ClockOut {
         now: state.ledger().clock().now(),
         events_written: Some(written),

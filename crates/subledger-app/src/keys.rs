@@ -42,6 +42,26 @@ pub fn random_mak_key() -> String {
     out
 }
 
+/// A key derived from a seed and the subscription: what `subledger simulate`
+/// issues, so that two runs with one seed write the same fingerprints. (A
+/// simulated ledger's keys are as secret as its seed: for demos and tests only.)
+pub fn seeded_mak_key(seed: u64, subscription_id: Uuid) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(seed.to_be_bytes());
+    hasher.update(subscription_id.as_bytes());
+    let digest = hasher.finalize();
+    let mut out = String::with_capacity(29);
+    for (i, b) in digest.iter().take(25).enumerate() {
+        if i > 0 && i % 5 == 0 {
+            out.push('-');
+        }
+        out.push(char::from(
+            KEY_ALPHABET[usize::from(*b) % KEY_ALPHABET.len()],
+        ));
+    }
+    out
+}
+
 /// The fingerprint events carry instead of the key: enough to tell keys apart,
 /// useless for activating anything.
 pub fn fingerprint(key: &str) -> String {
@@ -69,6 +89,8 @@ impl KeyVault for MemoryKeyVault {
 /// Keys in their own SQLite file beside the log, never in it.
 pub struct SqliteKeyVault {
     conn: Mutex<rusqlite::Connection>,
+    /// Issue keys derived from this seed instead of random ones (simulations).
+    seed: Option<u64>,
 }
 
 impl SqliteKeyVault {
@@ -86,7 +108,15 @@ impl SqliteKeyVault {
         .map_err(err)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            seed: None,
         })
+    }
+
+    /// A vault issuing [`seeded_mak_key`]s (for `subledger simulate`).
+    pub fn open_seeded(path: &Path, seed: u64) -> Result<Self, KeyVaultError> {
+        let mut vault = Self::open(path)?;
+        vault.seed = Some(seed);
+        Ok(vault)
     }
 }
 
@@ -97,7 +127,13 @@ impl KeyVault for SqliteKeyVault {
         // Insert-if-absent then read: a concurrent first reveal still gets one key.
         conn.execute(
             "INSERT OR IGNORE INTO software_keys (subscription_id, product_key) VALUES (?1, ?2)",
-            rusqlite::params![subscription_id.as_bytes().as_slice(), random_mak_key()],
+            rusqlite::params![
+                subscription_id.as_bytes().as_slice(),
+                match self.seed {
+                    Some(seed) => seeded_mak_key(seed, subscription_id),
+                    None => random_mak_key(),
+                }
+            ],
         )
         .map_err(err)?;
         conn.query_row(

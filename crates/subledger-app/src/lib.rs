@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod projections;
 pub mod replay;
 pub mod response;
+pub mod simulate;
 pub mod upcast;
 pub mod workload;
 

@@ -1,0 +1,363 @@
+//! `subledger simulate`: wiring only. The simulation lives in
+//! `subledger_app::simulate`; this opens a new ledger in the data directory (or
+//! talks to a server with `--via`), shows progress and prints the summary.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use subledger_api::auth::AuthFile;
+use subledger_app::simulate::{
+    CommandSink, Outcome, SimulationConfig, Summary, partner_ids, simulate,
+};
+use subledger_app::{
+    CommandRequest, Ledger, LedgerConfig, Projections, SimulatedClock, SqliteKeyVault,
+};
+use subledger_domain::{Catalog, EventData};
+use subledger_projections::ProjectionDb;
+use subledger_store::{EventStore, SqliteConfig, SqliteStore, Synchronous};
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Customers, spread over the partners.
+    #[arg(long)]
+    customers: usize,
+    /// Days to walk through.
+    #[arg(long)]
+    days: u32,
+    /// The same seed, flags and catalog give the same events, ids included.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, default_value_t = 5)]
+    partners: usize,
+    /// The first simulated day (RFC 3339, UTC).
+    #[arg(long, default_value = "2025-01-01T00:00:00Z")]
+    start: DateTime<Utc>,
+    /// Where the new ledger goes (it must not hold a log yet).
+    #[arg(long, default_value = "./subledger-data")]
+    data_dir: PathBuf,
+    /// Write to EventStoreDB instead of the embedded store.
+    #[arg(long, conflicts_with = "via")]
+    esdb_url: Option<String>,
+    /// Send the commands to a running server instead (its clock must be simulated).
+    #[arg(long)]
+    via: Option<String>,
+    /// Customers acting at once (their streams are independent).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Commit durability of the embedded store: full (fsync per commit) or normal.
+    #[arg(long, default_value = "full")]
+    durability: String,
+    /// No progress, no table: the summary as `key value` lines.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub async fn run(args: SimulateArgs) -> Result<()> {
+    if args.customers == 0 || args.days == 0 || args.partners == 0 {
+        bail!("--customers, --days and --partners must be at least 1");
+    }
+    let config = SimulationConfig {
+        seed: args.seed,
+        customers: args.customers,
+        partners: args.partners,
+        days: args.days,
+        start: args.start,
+        concurrency: args.concurrency.max(1),
+    };
+    let partners = partner_ids(args.seed, args.partners);
+    let started = Instant::now();
+    let (summary, ledger) = match &args.via {
+        Some(base) => {
+            let auth = AuthFile::load(&args.data_dir.join("auth.json")).with_context(|| {
+                "--via acts as the simulated partners: it needs the auth.json that a \
+                 simulation wrote (pass --data-dir of the server)"
+            })?;
+            let sink = HttpSink::new(base, &auth, &partners)?;
+            (run_with(&sink, &config, args.quiet).await, None)
+        }
+        None => {
+            let ledger = open_new_ledger(&args).await?;
+            write_auth(&args, &partners)?;
+            let sink = ledger.clone();
+            let summary = run_with(&sink, &config, args.quiet).await;
+            (summary, Some(ledger))
+        }
+    };
+    let elapsed = started.elapsed();
+    if let Some(ledger) = ledger {
+        build_projections(&args, &ledger).await?;
+    }
+    print_summary(&summary, elapsed, args.quiet);
+    if summary.failures > 0 {
+        bail!(
+            "{} commands failed with internal errors (first: {})",
+            summary.failures,
+            summary.failure_samples.join("; ")
+        );
+    }
+    Ok(())
+}
+
+async fn open_new_ledger(args: &SimulateArgs) -> Result<Arc<Ledger>> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let store: Arc<dyn EventStore> = match &args.esdb_url {
+        Some(url) => Arc::new(
+            subledger_store::EsdbStore::connect(subledger_store::EsdbConfig::new(url.clone()))
+                .await
+                .with_context(|| format!("connecting to EventStoreDB at {url}"))?,
+        ),
+        None => {
+            let sync = match args.durability.as_str() {
+                "full" => Synchronous::Full,
+                "normal" => Synchronous::Normal,
+                other => bail!("--durability is full or normal, not {other}"),
+            };
+            let path = args.data_dir.join("events.db");
+            Arc::new(
+                SqliteStore::open_with(SqliteConfig::new(&path).synchronous(sync))
+                    .with_context(|| format!("opening {}", path.display()))?,
+            )
+        }
+    };
+    let head = store.last_position().await?;
+    if head > 0 {
+        bail!(
+            "{} already holds a log of {head} events: simulate writes a new ledger (choose an empty --data-dir)",
+            args.data_dir.display()
+        );
+    }
+    let keys = SqliteKeyVault::open_seeded(&args.data_dir.join("keys.db"), args.seed)
+        .context("opening the key vault")?;
+    let ledger = Ledger::open(
+        store.clone(),
+        Arc::new(Catalog::default_catalog()),
+        Arc::new(SimulatedClock::new(args.start)),
+        Arc::new(keys),
+        LedgerConfig::default(),
+    )
+    .await
+    .context("opening the ledger")?;
+    Ok(ledger)
+}
+
+/// The read models, built once the simulation is over (in big catch-up batches,
+/// rather than competing with it), so a `serve` over the data directory starts
+/// with them.
+async fn build_projections(args: &SimulateArgs, ledger: &Ledger) -> Result<()> {
+    let db = ProjectionDb::open(args.data_dir.join("projections.db"))
+        .context("opening the projections")?;
+    let (projections, runner) = Projections::spawn(ledger.store().clone(), Arc::new(db))
+        .await
+        .context("starting the projections")?;
+    let head = ledger.store().last_position().await?;
+    let waited = projections
+        .wait_for(head, Duration::from_secs(3600))
+        .await
+        .context("bringing the projections up to date");
+    runner.abort();
+    waited?;
+    Ok(())
+}
+
+/// One token per simulated partner, unless the data directory has an auth file.
+fn write_auth(args: &SimulateArgs, partners: &[uuid::Uuid]) -> Result<()> {
+    let path = args.data_dir.join("auth.json");
+    if path.exists() {
+        return Ok(());
+    }
+    let entries: Vec<(String, uuid::Uuid)> = partners
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("agent@partner-{i}.example"), *p))
+        .collect();
+    AuthFile::development_for(&entries)
+        .write(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    if !args.quiet {
+        eprintln!(
+            "subledger: wrote {} with one token per simulated partner (every partner role)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+async fn run_with(sink: &dyn CommandSink, config: &SimulationConfig, quiet: bool) -> Summary {
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(u64::from(config.days));
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] day {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    let started = Instant::now();
+    let mut last_line = Instant::now();
+    let mut progress = |day: u32, s: &Summary| {
+        let rate = s.commands as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        let msg = format!(
+            "{} commands ({rate:.0}/s), {} events",
+            s.commands, s.events_written
+        );
+        if let Some(bar) = &bar {
+            bar.set_position(u64::from(day));
+            bar.set_message(msg);
+        } else if !quiet && (last_line.elapsed() >= Duration::from_secs(2) || day == config.days) {
+            eprintln!("simulate: day {day}/{}: {msg}", config.days);
+            last_line = Instant::now();
+        }
+    };
+    let summary = simulate(sink, config, &mut progress).await;
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    summary
+}
+
+fn print_summary(s: &Summary, elapsed: Duration, quiet: bool) {
+    let accepted: u64 = s.accepted.values().sum();
+    let refused: u64 = s.refused.values().sum();
+    let rate = s.commands as f64 / elapsed.as_secs_f64().max(1e-9);
+    if quiet {
+        println!("days {}", s.days);
+        println!("commands {}", s.commands);
+        println!("accepted {accepted}");
+        println!("refused {refused}");
+        println!("failures {}", s.failures);
+        println!("events_written {}", s.events_written);
+        println!("simulate_commands_per_s {rate:.0}");
+        return;
+    }
+    println!(
+        "simulated {} days: {} commands ({accepted} accepted, {refused} refused, {} failed) in {:.1} s, {rate:.0} commands/s; {} events written",
+        s.days,
+        s.commands,
+        s.failures,
+        elapsed.as_secs_f64(),
+        s.events_written
+    );
+    println!("simulate_commands_per_s {rate:.0}");
+    println!();
+    println!("{:<26} {:>10}", "accepted", "commands");
+    for (kind, n) in &s.accepted {
+        println!("{kind:<26} {n:>10}");
+    }
+    println!();
+    println!("{:<26} {:>10}", "refused (code)", "commands");
+    for (code, n) in &s.refused {
+        println!("{code:<26} {n:>10}");
+    }
+}
+
+/// Commands over HTTP, acting as each simulated partner with its token.
+struct HttpSink {
+    client: reqwest::Client,
+    base: String,
+    tokens: std::collections::HashMap<uuid::Uuid, String>,
+    any_token: String,
+}
+
+impl HttpSink {
+    fn new(base: &str, auth: &AuthFile, partners: &[uuid::Uuid]) -> Result<Self> {
+        let mut tokens = std::collections::HashMap::new();
+        for p in partners {
+            let entry = auth
+                .tokens
+                .iter()
+                .find(|t| t.partner_id == Some(*p))
+                .with_context(|| format!("the auth file has no token for simulated partner {p}"))?;
+            tokens.insert(*p, entry.token.clone());
+        }
+        let any_token = tokens.values().next().cloned().unwrap_or_default();
+        Ok(HttpSink {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()?,
+            base: base.trim_end_matches('/').to_owned(),
+            tokens,
+            any_token,
+        })
+    }
+}
+
+#[async_trait]
+impl CommandSink for HttpSink {
+    async fn execute(&self, request: CommandRequest) -> Outcome {
+        // A customer's user has no token in the file: the simulation's only such
+        // command is accepting a relationship, which the server takes from a token
+        // of that customer; without one it is refused like a real missing login.
+        let Some(token) = request.actor.partner_id.and_then(|p| self.tokens.get(&p)) else {
+            return Outcome::Refused {
+                code: "NoCustomerToken".into(),
+            };
+        };
+        let mut body = match serde_json::to_value(&request.command) {
+            Ok(v) => v,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        body["command_id"] = serde_json::json!(request.command_id);
+        let sent = self
+            .client
+            .post(format!("{}/v1/commands", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let status = response.status().as_u16();
+        let value: serde_json::Value = response.json().await.unwrap_or_default();
+        match status {
+            200 => Outcome::Accepted(
+                value["events"]
+                    .as_array()
+                    .map(|events| {
+                        events
+                            .iter()
+                            .filter_map(|e| serde_json::from_value::<EventData>(e.clone()).ok())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            400..=499 => Outcome::Refused {
+                code: value["error"]["code"]
+                    .as_str()
+                    .unwrap_or("Unknown")
+                    .to_owned(),
+            },
+            _ => Outcome::Failed(format!("HTTP {status}: {value}")),
+        }
+    }
+
+    async fn advance(&self, to: DateTime<Utc>) -> Result<(), String> {
+        let r = self
+            .client
+            .post(format!("{}/v1/clock/advance", self.base))
+            .bearer_auth(&self.any_token)
+            .json(&serde_json::json!({ "to": to }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        match r.status().as_u16() {
+            200 => Ok(()),
+            // The server's clock is already there (a second run): not a failure.
+            422 => Ok(()),
+            s => Err(format!("POST /v1/clock/advance: HTTP {s}")),
+        }
+    }
+
+    async fn events_written(&self) -> u64 {
+        0
+    }
+}
