@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
   echo "usage: $0 <benchmark>" >&2
-  echo "benchmarks: store decide inprocess http replay" >&2
+  echo "benchmarks: store decide inprocess http replay simulate" >&2
   exit 2
 }
 
@@ -44,6 +44,17 @@ case "$1" in
       target/release/subledger replay --data-dir target/bench-replay | grep -E '^replay_events_per_s' \
         | sed 's/^replay_events_per_s /cli_replay_events_per_s: /' || true
     fi
+    ;;
+  simulate)
+    # subledger simulate (release), 2,000 customers over 3 years, in process, embedded
+    # store with durable commits: simulate_commands_per_s. Knobs: BENCH_CUSTOMERS (2000),
+    # BENCH_DAYS (1095).
+    cargo build --locked --release --bin subledger
+    dir="target/bench-simulate"
+    rm -rf "$dir"
+    target/release/subledger simulate --quiet --data-dir "$dir" \
+      --customers "${BENCH_CUSTOMERS:-2000}" --days "${BENCH_DAYS:-1095}" \
+      | sed 's/^simulate_commands_per_s /simulate_commands_per_s: /'
     ;;
   *)
     usage
