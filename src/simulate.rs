@@ -14,7 +14,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use subledger_api::auth::AuthFile;
 use subledger_app::simulate::{
-    CommandSink, Outcome, SimulationConfig, Summary, partner_ids, simulate,
+    CommandSink, Outcome, SimulationConfig, Summary, customer_admin, customer_ids, partner_ids,
+    simulate,
 };
 use subledger_app::{
     CommandRequest, Ledger, LedgerConfig, Projections, SimulatedClock, SqliteKeyVault,
@@ -49,11 +50,15 @@ pub struct SimulateArgs {
     #[arg(long)]
     via: Option<String>,
     /// Customers acting at once (their streams are independent).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 512)]
     concurrency: usize,
     /// Commit durability of the embedded store: full (fsync per commit) or normal.
     #[arg(long, default_value = "full")]
     durability: String,
+    /// Only write `auth.json` in the data directory (tokens for the simulated
+    /// partners and customers) and stop: what a server needs before `--via`.
+    #[arg(long)]
+    write_auth: bool,
     /// No progress, no table: the summary as `key value` lines.
     #[arg(long)]
     quiet: bool,
@@ -72,19 +77,28 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
         concurrency: args.concurrency.max(1),
     };
     let partners = partner_ids(args.seed, args.partners);
+    let customers = customer_ids(args.seed, args.customers);
+    if args.write_auth {
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("creating {}", args.data_dir.display()))?;
+        return write_auth(&args, &partners, &customers);
+    }
     let started = Instant::now();
     let (summary, ledger) = match &args.via {
         Some(base) => {
             let auth = AuthFile::load(&args.data_dir.join("auth.json")).with_context(|| {
-                "--via acts as the simulated partners: it needs the auth.json that a \
-                 simulation wrote (pass --data-dir of the server)"
+                "--via acts as the simulated partners and customers: it needs the auth.json \
+                 the server loaded, written by `subledger simulate --write-auth` with the same \
+                 --seed, --partners and --customers (pass that --data-dir)"
             })?;
-            let sink = HttpSink::new(base, &auth, &partners)?;
+            let sink = HttpSink::new(base, &auth, &partners, &customers)?;
             (run_with(&sink, &config, args.quiet).await, None)
         }
         None => {
             let ledger = open_new_ledger(&args).await?;
-            write_auth(&args, &partners)?;
+            if !args.data_dir.join("auth.json").exists() {
+                write_auth(&args, &partners, &customers)?;
+            }
             let sink = ledger.clone();
             let summary = run_with(&sink, &config, args.quiet).await;
             (summary, Some(ledger))
@@ -167,23 +181,29 @@ async fn build_projections(args: &SimulateArgs, ledger: &Ledger) -> Result<()> {
     Ok(())
 }
 
-/// One token per simulated partner, unless the data directory has an auth file.
-fn write_auth(args: &SimulateArgs, partners: &[uuid::Uuid]) -> Result<()> {
+/// One token per simulated partner and one per simulated customer's admin.
+fn write_auth(
+    args: &SimulateArgs,
+    partners: &[uuid::Uuid],
+    customers: &[uuid::Uuid],
+) -> Result<()> {
     let path = args.data_dir.join("auth.json");
-    if path.exists() {
-        return Ok(());
-    }
-    let entries: Vec<(String, uuid::Uuid)> = partners
+    let partner_users: Vec<(String, uuid::Uuid)> = partners
         .iter()
         .enumerate()
         .map(|(i, p)| (format!("agent@partner-{i}.example"), *p))
         .collect();
-    AuthFile::development_for(&entries)
+    let customer_users: Vec<(String, uuid::Uuid)> = customers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (customer_admin(i), *c))
+        .collect();
+    AuthFile::development_for(&partner_users, &customer_users)
         .write(&path)
         .with_context(|| format!("writing {}", path.display()))?;
     if !args.quiet {
         eprintln!(
-            "subledger: wrote {} with one token per simulated partner (every partner role)",
+            "subledger: wrote {} with a token per simulated partner (every partner role) and per customer admin",
             path.display()
         );
     }
@@ -235,6 +255,12 @@ fn print_summary(s: &Summary, elapsed: Duration, quiet: bool) {
         println!("failures {}", s.failures);
         println!("events_written {}", s.events_written);
         println!("simulate_commands_per_s {rate:.0}");
+        for (kind, n) in &s.accepted {
+            println!("accepted.{kind} {n}");
+        }
+        for (code, n) in &s.refused {
+            println!("refused.{code} {n}");
+        }
         return;
     }
     println!(
@@ -247,44 +273,70 @@ fn print_summary(s: &Summary, elapsed: Duration, quiet: bool) {
     );
     println!("simulate_commands_per_s {rate:.0}");
     println!();
-    println!("{:<26} {:>10}", "accepted", "commands");
+    println!("{:<34} {:>10}", "accepted", "commands");
     for (kind, n) in &s.accepted {
-        println!("{kind:<26} {n:>10}");
+        println!("{kind:<34} {n:>10}");
     }
     println!();
-    println!("{:<26} {:>10}", "refused (code)", "commands");
+    println!("{:<34} {:>10}", "refused (code)", "commands");
     for (code, n) in &s.refused {
-        println!("{code:<26} {n:>10}");
+        println!("{code:<34} {n:>10}");
     }
 }
 
-/// Commands over HTTP, acting as each simulated partner with its token.
+/// Commands over HTTP, acting as each simulated partner or customer admin with
+/// its token.
 struct HttpSink {
     client: reqwest::Client,
     base: String,
-    tokens: std::collections::HashMap<uuid::Uuid, String>,
+    /// Tokens by partner id and by customer id.
+    partner_tokens: std::collections::HashMap<uuid::Uuid, String>,
+    customer_tokens: std::collections::HashMap<uuid::Uuid, String>,
     any_token: String,
+    /// Events this run's commands and clock advances wrote, from the responses.
+    written: std::sync::atomic::AtomicU64,
 }
 
 impl HttpSink {
-    fn new(base: &str, auth: &AuthFile, partners: &[uuid::Uuid]) -> Result<Self> {
-        let mut tokens = std::collections::HashMap::new();
-        for p in partners {
-            let entry = auth
-                .tokens
+    fn new(
+        base: &str,
+        auth: &AuthFile,
+        partners: &[uuid::Uuid],
+        customers: &[uuid::Uuid],
+    ) -> Result<Self> {
+        let token_of = |wanted: &dyn Fn(&subledger_api::auth::TokenEntry) -> bool, what: String| {
+            auth.tokens
                 .iter()
-                .find(|t| t.partner_id == Some(*p))
-                .with_context(|| format!("the auth file has no token for simulated partner {p}"))?;
-            tokens.insert(*p, entry.token.clone());
+                .find(|t| wanted(t))
+                .map(|t| t.token.clone())
+                .with_context(|| format!("the auth file has no token for {what}"))
+        };
+        let mut partner_tokens = std::collections::HashMap::new();
+        for p in partners {
+            let token = token_of(
+                &|t| t.partner_id == Some(*p),
+                format!("simulated partner {p}"),
+            )?;
+            partner_tokens.insert(*p, token);
         }
-        let any_token = tokens.values().next().cloned().unwrap_or_default();
+        let mut customer_tokens = std::collections::HashMap::new();
+        for c in customers {
+            let token = token_of(
+                &|t| t.customer_id == Some(*c) && t.partner_id.is_none(),
+                format!("simulated customer {c}"),
+            )?;
+            customer_tokens.insert(*c, token);
+        }
+        let any_token = partner_tokens.values().next().cloned().unwrap_or_default();
         Ok(HttpSink {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()?,
             base: base.trim_end_matches('/').to_owned(),
-            tokens,
+            partner_tokens,
+            customer_tokens,
             any_token,
+            written: std::sync::atomic::AtomicU64::new(0),
         })
     }
 }
@@ -292,13 +344,13 @@ impl HttpSink {
 #[async_trait]
 impl CommandSink for HttpSink {
     async fn execute(&self, request: CommandRequest) -> Outcome {
-        // A customer's user has no token in the file: the simulation's only such
-        // command is accepting a relationship, which the server takes from a token
-        // of that customer; without one it is refused like a real missing login.
-        let Some(token) = request.actor.partner_id.and_then(|p| self.tokens.get(&p)) else {
-            return Outcome::Refused {
-                code: "NoCustomerToken".into(),
-            };
+        let token = match (request.actor.partner_id, request.actor.customer_id) {
+            (Some(p), _) => self.partner_tokens.get(&p),
+            (None, Some(c)) => self.customer_tokens.get(&c),
+            (None, None) => None,
+        };
+        let Some(token) = token else {
+            return Outcome::Failed(format!("no token for {}", request.actor.user));
         };
         let mut body = match serde_json::to_value(&request.command) {
             Ok(v) => v,
@@ -319,7 +371,10 @@ impl CommandSink for HttpSink {
         let status = response.status().as_u16();
         let value: serde_json::Value = response.json().await.unwrap_or_default();
         match status {
-            200 => Outcome::Accepted(
+            200 => Outcome::Accepted({
+                let events = value["events"].as_array().map_or(0, Vec::len);
+                self.written
+                    .fetch_add(events as u64, std::sync::atomic::Ordering::Relaxed);
                 value["events"]
                     .as_array()
                     .map(|events| {
@@ -328,8 +383,8 @@ impl CommandSink for HttpSink {
                             .filter_map(|e| serde_json::from_value::<EventData>(e.clone()).ok())
                             .collect()
                     })
-                    .unwrap_or_default(),
-            ),
+                    .unwrap_or_default()
+            }),
             400..=499 => Outcome::Refused {
                 code: value["error"]["code"]
                     .as_str()
@@ -350,7 +405,13 @@ impl CommandSink for HttpSink {
             .await
             .map_err(|e| e.to_string())?;
         match r.status().as_u16() {
-            200 => Ok(()),
+            200 => {
+                let body: serde_json::Value = r.json().await.unwrap_or_default();
+                let events = body["events_written"].as_u64().unwrap_or(0);
+                self.written
+                    .fetch_add(events, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }
             // The server's clock is already there (a second run): not a failure.
             422 => Ok(()),
             s => Err(format!("POST /v1/clock/advance: HTTP {s}")),
@@ -358,6 +419,6 @@ impl CommandSink for HttpSink {
     }
 
     async fn events_written(&self) -> u64 {
-        0
+        self.written.load(std::sync::atomic::Ordering::Relaxed)
     }
 }

@@ -188,24 +188,31 @@ impl AuthFile {
     }
 
     /// A development auth file with one token per partner (user name, partner id),
-    /// each holding every partner role: what `subledger simulate` writes beside the
-    /// ledger it makes, so its partners can be acted as at once.
-    pub fn development_for(partners: &[(String, Uuid)]) -> AuthFile {
+    /// each holding every partner role, and one per customer (user name, customer
+    /// id) for its global admin: what `subledger simulate` writes beside the ledger
+    /// it makes, so its partners and customers can be acted as over HTTP.
+    pub fn development_for(partners: &[(String, Uuid)], customers: &[(String, Uuid)]) -> AuthFile {
+        let partner_roles: Vec<Role> = Role::ALL
+            .iter()
+            .copied()
+            .filter(|r| r.is_partner_role())
+            .collect();
+        let partner_tokens = partners.iter().map(|(user, partner)| TokenEntry {
+            token: random_token(),
+            user: user.clone(),
+            partner_id: Some(*partner),
+            customer_id: None,
+            roles: partner_roles.clone(),
+        });
+        let customer_tokens = customers.iter().map(|(user, customer)| TokenEntry {
+            token: random_token(),
+            user: user.clone(),
+            partner_id: None,
+            customer_id: Some(*customer),
+            roles: vec![Role::CustomerGlobalAdmin],
+        });
         AuthFile {
-            tokens: partners
-                .iter()
-                .map(|(user, partner)| TokenEntry {
-                    token: random_token(),
-                    user: user.clone(),
-                    partner_id: Some(*partner),
-                    customer_id: None,
-                    roles: Role::ALL
-                        .iter()
-                        .copied()
-                        .filter(|r| r.is_partner_role())
-                        .collect(),
-                })
-                .collect(),
+            tokens: partner_tokens.chain(customer_tokens).collect(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! events other writers appended), run the time-driven work due by now, decide,
 //! append with the expected version, and on a conflict reload and decide again.
 
+use futures::StreamExt;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,6 +25,9 @@ use crate::error::CommandError;
 use crate::keys::KeyVault;
 use crate::metrics::{CommandLabels, Metrics, TypeLabel};
 use crate::response::CommandResponse;
+
+/// Customers whose time-driven work runs at once (their appends share commits).
+const DUE_WORK_CONCURRENCY: usize = 64;
 
 /// Tunables of the ledger.
 #[derive(Debug, Clone)]
@@ -658,31 +662,52 @@ impl Ledger {
         })
     }
 
-    /// Runs every piece of time-driven work due by `now`, customer by customer in
-    /// the order their work falls due (REN-7). Returns the events written.
+    /// Runs every piece of time-driven work due by `now` (REN-7). Customers are
+    /// independent streams, so up to `DUE_WORK_CONCURRENCY` of them are worked on at
+    /// once and their appends share the store's commits; each customer's own work
+    /// stays in order under its lock. Returns the events written.
     pub async fn run_due_work(&self, now: DateTime<Utc>) -> Result<usize, CommandError> {
         let _one_run = self.time_work.lock().await;
         let mut written = 0;
         loop {
-            let next = {
+            let due: Vec<Uuid> = {
                 let index = lock(&self.index);
-                index.due.first().copied()
+                index
+                    .due
+                    .iter()
+                    .take_while(|(at, _)| *at <= now)
+                    .map(|(_, customer)| *customer)
+                    .collect()
             };
-            let Some((at, customer)) = next else { break };
-            if at > now {
+            if due.is_empty() {
                 break;
             }
-            let slot = self.slot(customer);
-            let mut slot = slot.lock().await;
-            self.refresh(&mut slot, customer).await?;
-            let n = self.run_due(&mut slot, customer, now).await?;
-            written += n;
-            // Whatever happened, the customer's entry now reflects its state; if
-            // nothing was due after all (stale entry), it moved past `now`.
-            let mut index = lock(&self.index);
-            index.note_due(customer, &slot.state);
-            if n == 0 && index.due_of.get(&customer).is_some_and(|at| *at <= now) {
-                warn!(%customer, "due work produced nothing; skipping it this run");
+            let mut results = futures::stream::iter(due.into_iter().map(|customer| async move {
+                let slot = self.slot(customer);
+                let mut slot = slot.lock().await;
+                // As for commands, a cached state is used as it is; the append's
+                // expected version catches another writer and a conflict reloads.
+                if !slot.loaded {
+                    self.refresh(&mut slot, customer).await?;
+                }
+                let n = self.run_due(&mut slot, customer, now).await?;
+                let mut index = lock(&self.index);
+                index.note_due(customer, &slot.state);
+                // Nothing written yet still due (a stale entry): not looped on.
+                let stuck = n == 0 && index.due_of.get(&customer).is_some_and(|at| *at <= now);
+                Ok::<_, CommandError>((customer, n, stuck))
+            }))
+            .buffer_unordered(DUE_WORK_CONCURRENCY);
+            let mut stuck = false;
+            while let Some(result) = results.next().await {
+                let (customer, n, customer_stuck) = result?;
+                written += n;
+                if customer_stuck {
+                    warn!(%customer, "due work produced nothing; skipping it this run");
+                    stuck = true;
+                }
+            }
+            if stuck {
                 break;
             }
         }

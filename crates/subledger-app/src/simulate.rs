@@ -23,7 +23,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use subledger_domain::actor::{Actor, Role};
-use subledger_domain::{Command, EventData};
+use subledger_domain::{Command, CommandTarget, EventData};
 use uuid::Uuid;
 
 use crate::{CommandError, CommandRequest, Ledger};
@@ -55,15 +55,16 @@ impl CommandSink for Arc<Ledger> {
     async fn execute(&self, request: CommandRequest) -> Outcome {
         match Ledger::execute(self, request).await {
             Ok(response) => {
+                // Only the events the simulation learns from are decoded (not the
+                // billing lines, half of all events).
                 let events = response
                     .events
                     .iter()
+                    .filter(|e| LEARNS_FROM.contains(&e.event_type.as_str()))
                     .filter_map(|e| {
-                        let data: Value = serde_json::from_str(e.data.get()).ok()?;
-                        serde_json::from_value::<EventData>(
-                            json!({"type": e.event_type, "data": data}),
-                        )
-                        .ok()
+                        let tagged =
+                            format!(r#"{{"type":"{}","data":{}}}"#, e.event_type, e.data.get());
+                        serde_json::from_str::<EventData>(&tagged).ok()
                     })
                     .collect();
                 Outcome::Accepted(events)
@@ -91,6 +92,24 @@ impl CommandSink for Arc<Ledger> {
         self.store().last_position().await.unwrap_or(0)
     }
 }
+
+/// The event types `learn` looks at.
+const LEARNS_FROM: [&str; 14] = [
+    "SubscriptionCreated",
+    "AutoRenewSet",
+    "ScheduledChangeSet",
+    "ScheduledChangeCleared",
+    "TransferRequested",
+    "SubscriptionSuspended",
+    "SubscriptionReactivated",
+    "SeatsAdded",
+    "SeatsReduced",
+    "SubscriptionCancelled",
+    "SubscriptionExpired",
+    "SubscriptionTransferred",
+    "SubscriptionUpgraded",
+    "TrialConverted",
+];
 
 /// The simulation's knobs.
 #[derive(Debug, Clone)]
@@ -161,8 +180,13 @@ struct Owned {
     live: bool,
     suspended: bool,
     quantity: u32,
+    /// The day it was bought (a cancellation soon after is inside CAN-3's window).
+    bought_on: u32,
     /// The day seats were last added (a reduction soon after is inside SEAT-2's window).
     added_on: Option<u32>,
+    auto_renew: bool,
+    /// Next-term instructions are set (REN-4).
+    scheduled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -198,6 +222,18 @@ pub fn partner_ids(seed: u64, partners: usize) -> Vec<Uuid> {
     (0..partners.max(1))
         .map(|i| derived_id(seed, "partner", i))
         .collect()
+}
+
+/// The customers' ids of a simulation with this seed.
+pub fn customer_ids(seed: u64, customers: usize) -> Vec<Uuid> {
+    (0..customers)
+        .map(|i| derived_id(seed, "customer", i))
+        .collect()
+}
+
+/// The user name of customer `i`'s global admin.
+pub fn customer_admin(i: usize) -> String {
+    format!("admin@customer-{i}.example")
 }
 
 /// The actor of partner `i`: admin agent and global admin, so roles never refuse.
@@ -254,14 +290,21 @@ pub async fn simulate(
                 partners: &partners,
                 seed: config.seed,
             };
-            let results: Vec<Vec<(String, Outcome)>> =
-                futures::stream::iter(customers.iter_mut().map(|c| {
+            // Only the customers acting in this tick take a place among the
+            // `concurrency` in flight; the order results arrive in does not matter
+            // (each customer's commands depend only on its own outcomes).
+            let acting: Vec<(&mut Customer, usize)> = customers
+                .iter_mut()
+                .filter_map(|c| {
                     let n = commands_now(c, day, factor);
-                    act(sink, c, n, &ctx)
-                }))
-                .buffered(config.concurrency.max(1))
-                .collect()
-                .await;
+                    (n > 0).then_some((c, n))
+                })
+                .collect();
+            let results: Vec<Vec<(String, Outcome)>> =
+                futures::stream::iter(acting.into_iter().map(|(c, n)| act(sink, c, n, &ctx)))
+                    .buffer_unordered(config.concurrency.max(1))
+                    .collect()
+                    .await;
             for (kind, outcome) in results.into_iter().flatten() {
                 summary.commands += 1;
                 match outcome {
@@ -333,7 +376,9 @@ async fn act(
 ) -> Vec<(String, Outcome)> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let (actor, command) = next_command(c, t);
+        let Some((actor, command)) = next_command(c, t) else {
+            continue;
+        };
         let command: Command = match serde_json::from_value(command) {
             Ok(c) => c,
             Err(e) => {
@@ -368,7 +413,7 @@ enum Who {
 fn actor_of(who: Who, c: &Customer, t: &Tick<'_>) -> Actor {
     match who {
         Who::Partner(p) => partner_actor(t.seed, t.partners, p),
-        Who::CustomerAdmin => Actor::customer(format!("admin@customer-{}.example", c.index), c.id),
+        Who::CustomerAdmin => Actor::customer(customer_admin(c.index), c.id),
     }
 }
 
@@ -376,76 +421,112 @@ fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
 
-fn next_command(c: &mut Customer, t: &Tick<'_>) -> (Who, Value) {
+/// The customer's next command, or `None` when it has nothing to ask for.
+fn next_command(c: &mut Customer, t: &Tick<'_>) -> Option<(Who, Value)> {
     if !c.created {
         let country = ["NL", "IT", "FR", "DE", "US", "AU"][c.index % 6];
-        return (
+        return Some((
             Who::Partner(c.home),
             json!({"type": "CreateCustomer", "customer_id": c.id,
                    "company_name": format!("Customer {}", c.index),
                    "domain": format!("customer-{}.example", c.index),
                    "country": country,
                    "segment": "commercial"}),
-        );
+        ));
     }
     if let Some(step) = c.transfer.clone() {
-        return transfer_step(c, step, t);
+        return Some(transfer_step(c, step, t));
     }
     let live: Vec<Owned> = c.owned.iter().filter(|o| o.live).cloned().collect();
-    let roll = c.rng.random_range(0..100);
     // Customers buy until they hold what a customer of their size holds, then
     // mostly change what they have.
     let enough = if c.large { 40 } else { 6 };
     let buying = if live.len() < enough { 12 } else { 2 };
-    if live.is_empty() || roll < buying {
-        return purchase(c);
+    if live.is_empty() || c.rng.random_range(0..100) < buying {
+        return Some(purchase(c));
     }
-    let roll = roll.max(12);
-    let s = pick(&mut c.rng, &live).clone();
+    // A suspended subscription is mostly left alone until the customer pays.
+    let suspended: Vec<&Owned> = live.iter().filter(|o| o.suspended).collect();
+    if !suspended.is_empty() && c.rng.random_bool(0.25) {
+        let s = *pick(&mut c.rng, &suspended);
+        return Some((
+            Who::Partner(s.partner),
+            json!({"type": "Reactivate", "subscription_id": s.id}),
+        ));
+    }
+    let trials: Vec<&Owned> = live.iter().filter(|o| o.trial && !o.suspended).collect();
+    if !trials.is_empty() && c.rng.random_bool(0.1) {
+        let s = *pick(&mut c.rng, &trials);
+        let command = if c.rng.random_bool(0.8) {
+            json!({"type": "ConvertTrial", "subscription_id": s.id})
+        } else {
+            json!({"type": "Cancel", "subscription_id": s.id})
+        };
+        return Some((Who::Partner(s.partner), command));
+    }
+    let paid: Vec<Owned> = live
+        .iter()
+        .filter(|o| !o.trial && !o.suspended)
+        .cloned()
+        .collect();
+    if paid.is_empty() {
+        return Some(purchase(c));
+    }
+    let s = pick(&mut c.rng, &paid).clone();
     let who = Who::Partner(s.partner);
     let id = s.id;
     let keyed = KEYED.contains(&s.product.as_str());
+    // Days since the seats were last bought: SEAT-2's and CAN-3's windows.
+    let since_bought = t.day - s.bought_on;
+    let since_added = t.day - s.added_on.unwrap_or(s.bought_on);
+    let roll = c.rng.random_range(0..100);
     let command = match roll {
-        12..=31 => json!({"type": "AddSeats", "subscription_id": id,
-                          "seats": c.rng.random_range(1..if c.large { 25 } else { 5 })}),
-        32..=43 => json!({"type": "ReduceSeats", "subscription_id": id,
-                          "seats": c.rng.random_range(1..4)}),
-        44..=47 => json!({"type": if s.suspended { "Reactivate" } else { "Suspend" },
-                          "subscription_id": id}),
-        48..=52 => json!({"type": "SetAutoRenew", "subscription_id": id,
-                          "enabled": c.rng.random_bool(0.6)}),
-        53..=56 => {
-            if c.rng.random_bool(0.7) {
+        0..=29 if !keyed || c.rng.random_bool(0.3) => {
+            json!({"type": "AddSeats", "subscription_id": id,
+                   "seats": c.rng.random_range(1..if c.large { 25 } else { 5 })})
+        }
+        // Reductions inside the window, and now and then one after it (SEAT-2).
+        30..=41 if since_added < 7 || c.rng.random_bool(0.1) => {
+            json!({"type": "ReduceSeats", "subscription_id": id,
+                   "seats": c.rng.random_range(1..4)})
+        }
+        42..=44 => json!({"type": "Suspend", "subscription_id": id}),
+        45..=50 => json!({"type": "SetAutoRenew", "subscription_id": id,
+                          "enabled": !s.auto_renew || c.rng.random_bool(0.2)}),
+        51..=55 if s.auto_renew => {
+            if s.scheduled && c.rng.random_bool(0.4) {
+                json!({"type": "ClearScheduledChange", "subscription_id": id})
+            } else {
                 json!({"type": "ScheduleChange", "subscription_id": id,
                        "quantity": c.rng.random_range(1..40)})
-            } else {
-                json!({"type": "ClearScheduledChange", "subscription_id": id})
             }
         }
-        57..=62 => upgrade(c, &s, &live),
-        63..=66 => json!({"type": "Cancel", "subscription_id": id}),
-        67..=69 if s.trial => {
-            json!({"type": "ConvertTrial", "subscription_id": id})
+        56..=62 => upgrade(c, &s, &live)?,
+        // Cancellations inside the refund window, and a few after it (CAN-3).
+        63..=65 if since_bought < 7 || c.rng.random_bool(0.15) => {
+            json!({"type": "Cancel", "subscription_id": id})
         }
-        70..=71 if t.partners.len() > 1 && c.rng.random_bool(0.5) => {
+        66..=67 if t.partners.len() > 1 && c.rng.random_bool(0.5) => {
             let target = (s.partner + 1) % t.partners.len();
             c.transfer = Some(TransferStep::Asked { target });
-            return (
+            return Some((
                 Who::Partner(target),
                 json!({"type": "RequestRelationship", "customer_id": c.id}),
-            );
+            ));
         }
-        72..=85 if keyed => match c.rng.random_range(0..20) {
+        68..=85 if keyed => match c.rng.random_range(0..40) {
+            // A few KMS keys, which the rules never hand out (KEY-2).
             0 => json!({"type": "RevealKey", "subscription_id": id, "key_type": "KMS"}),
-            1..=7 => json!({"type": "RevealKey", "subscription_id": id}),
-            8..=14 => json!({"type": "DownloadSoftware", "subscription_id": id,
+            1..=15 => json!({"type": "RevealKey", "subscription_id": id}),
+            16..=29 => json!({"type": "DownloadSoftware", "subscription_id": id,
                              "version": "2022", "language": "en-US", "os": "x64"}),
             _ => json!({"type": "CopyDownloadLink", "subscription_id": id,
                         "version": "2022", "language": "nl-NL", "os": "x64"}),
         },
-        _ => json!({"type": "AddSeats", "subscription_id": id, "seats": 1}),
+        // Otherwise the customer has nothing to ask for this time.
+        _ => return None,
     };
-    (who, command)
+    Some((who, command))
 }
 
 fn purchase(c: &mut Customer) -> (Who, Value) {
@@ -495,20 +576,22 @@ fn purchase(c: &mut Customer) -> (Who, Value) {
     )
 }
 
-fn upgrade(c: &mut Customer, s: &Owned, live: &[Owned]) -> Value {
+/// An upgrade of `s`: along a path the catalog offers, or now and then one the
+/// rules refuse on purpose (UPG-2's unsupported table); `None` when neither.
+fn upgrade(c: &mut Customer, s: &Owned, live: &[Owned]) -> Option<Value> {
     let target = match s.product.as_str() {
         "m365-e3" => "m365-e5",
         "m365-business-basic" => "m365-business-standard",
         "m365-business-standard" => "m365-business-premium",
-        "ems-e3" => "ems-e5",
-        "defender-endpoint-p1" => "defender-endpoint-p2",
-        "windows-e3" => "m365-e5",
-        // Unsupported on purpose (UPG-2).
-        _ => "teams-rooms-pro",
+        // Unsupported (UPG-2): tried now and then, as partners do.
+        "ems-e3" if c.rng.random_bool(0.2) => "ems-e5",
+        "defender-endpoint-p1" if c.rng.random_bool(0.2) => "defender-endpoint-p2",
+        "windows-e3" if c.rng.random_bool(0.2) => "m365-e5",
+        _ => return None,
     };
     let into = live
         .iter()
-        .find(|o| o.product == target && o.partner == s.partner && !o.trial)
+        .find(|o| o.product == target && o.partner == s.partner && !o.trial && !o.suspended)
         .map(|o| o.id);
     // The whole subscription (UPG-3) or some of its seats (UPG-4).
     let quantity = if c.rng.random_bool(0.4) {
@@ -521,7 +604,7 @@ fn upgrade(c: &mut Customer, s: &Owned, live: &[Owned]) -> Value {
     if let Some(into) = into.filter(|_| c.rng.random_bool(0.5)) {
         v["target_subscription_id"] = json!(into);
     }
-    v
+    Some(v)
 }
 
 fn transfer_step(c: &mut Customer, step: TransferStep, t: &Tick<'_>) -> (Who, Value) {
@@ -576,6 +659,19 @@ fn learn(c: &mut Customer, command: &Command, outcome: &Outcome, t: &Tick<'_>) {
         c.transfer = Some(TransferStep::Related { target });
         return;
     }
+    // A refusal tells the partner what the simulation could not see: time-driven
+    // work expired or ended the subscription, or suspended it with its base.
+    if let (Outcome::Refused { code }, CommandTarget::Subscription(id)) =
+        (outcome, command.target())
+    {
+        match code.as_str() {
+            "SubscriptionExpired" | "SubscriptionCancelled" => set(c, id, |o| o.live = false),
+            "SubscriptionSuspended" => set(c, id, |o| o.suspended = true),
+            // Converted at its end by the ledger (TRI-2).
+            "NotATrial" => set(c, id, |o| o.trial = false),
+            _ => {}
+        }
+    }
     let Outcome::Accepted(events) = outcome else {
         // A refused step of a transfer ends the attempt.
         if matches!(
@@ -607,8 +703,26 @@ fn learn(c: &mut Customer, command: &Command, outcome: &Outcome, t: &Tick<'_>) {
                 live: true,
                 suspended: false,
                 quantity: s.quantity,
+                bought_on: t.day,
                 added_on: None,
+                auto_renew: s.auto_renew,
+                scheduled: false,
             }),
+            EventData::AutoRenewSet {
+                subscription_id,
+                enabled,
+            } => set(c, *subscription_id, |o| {
+                o.auto_renew = *enabled;
+                if !enabled {
+                    o.scheduled = false;
+                }
+            }),
+            EventData::ScheduledChangeSet {
+                subscription_id, ..
+            } => set(c, *subscription_id, |o| o.scheduled = true),
+            EventData::ScheduledChangeCleared {
+                subscription_id, ..
+            } => set(c, *subscription_id, |o| o.scheduled = false),
             EventData::TransferRequested {
                 transfer_id,
                 source_partner_id,
@@ -620,6 +734,13 @@ fn learn(c: &mut Customer, command: &Command, outcome: &Outcome, t: &Tick<'_>) {
                         source,
                     });
                 }
+            }
+            EventData::TrialConverted {
+                subscription_id,
+                target_subscription_id,
+                ..
+            } if subscription_id == target_subscription_id => {
+                set(c, *subscription_id, |o| o.trial = false)
             }
             EventData::SubscriptionSuspended {
                 subscription_id, ..
