@@ -109,6 +109,21 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
         build_projections(&args, &ledger).await?;
     }
     print_summary(&summary, elapsed, args.quiet);
+    if !args.quiet && args.via.is_none() && args.esdb_url.is_none() {
+        // Where a newcomer goes next: the service over this ledger, its clock
+        // where the simulation stopped.
+        let end = args.start + chrono::Duration::days(i64::from(args.days));
+        println!();
+        println!(
+            "serve it:  subledger serve --data-dir {} --clock simulated --now {}",
+            args.data_dir.display(),
+            end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        println!(
+            "replay it: subledger replay --data-dir {} --out report/",
+            args.data_dir.display()
+        );
+    }
     if summary.failures > 0 {
         bail!(
             "{} commands failed with internal errors (first: {})",
