@@ -270,6 +270,7 @@ fn print_summary(s: &Summary, elapsed: Duration, quiet: bool) {
         println!("failures {}", s.failures);
         println!("events_written {}", s.events_written);
         println!("simulate_commands_per_s {rate:.0}");
+        println!("clock_advance_s {:.1}", s.clock_time.as_secs_f64());
         for (kind, n) in &s.accepted {
             println!("accepted.{kind} {n}");
         }

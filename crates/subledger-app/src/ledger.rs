@@ -27,7 +27,7 @@ use crate::metrics::{CommandLabels, Metrics, TypeLabel};
 use crate::response::CommandResponse;
 
 /// Customers whose time-driven work runs at once (their appends share commits).
-const DUE_WORK_CONCURRENCY: usize = 64;
+const DUE_WORK_CONCURRENCY: usize = 256;
 
 /// Tunables of the ledger.
 #[derive(Debug, Clone)]

@@ -136,6 +136,8 @@ pub struct Summary {
     pub failures: u64,
     pub failure_samples: Vec<String>,
     pub events_written: u64,
+    /// Wall time spent moving the clock (the time-driven work), apart from commands.
+    pub clock_time: std::time::Duration,
 }
 
 /// Progress after each simulated day: (days done, summary so far).
@@ -276,7 +278,10 @@ pub async fn simulate(
         let factor = day_factor(date);
         for hour in [9i64, 13, 17] {
             let tick = date + Duration::hours(hour);
-            if let Err(e) = sink.advance(tick).await {
+            let advancing = std::time::Instant::now();
+            let advanced = sink.advance(tick).await;
+            summary.clock_time += advancing.elapsed();
+            if let Err(e) = advanced {
                 summary.failures += 1;
                 if summary.failure_samples.len() < 10 {
                     summary
