@@ -356,7 +356,13 @@ impl Ledger {
         let stream = customer_stream(customer);
         let mut written = 0;
         for _ in 0..=self.config.max_retries {
-            let events = time::due_events(&slot.state, now, &self.catalog);
+            if time::next_due(&slot.state).is_none_or(|(at, _)| at > now) {
+                break;
+            }
+            // Folded into the cached state as decided (a large customer's state is
+            // not copied); until the append lands the state is ahead of the stream,
+            // so a failed append drops it and loads it again.
+            let events = time::apply_due(&mut slot.state, now, &self.catalog);
             if events.is_empty() {
                 break;
             }
@@ -371,20 +377,20 @@ impl Ledger {
                 .observe(started.elapsed().as_secs_f64());
             match result {
                 Ok(r) => {
-                    for e in &events {
-                        slot.state.apply(e);
-                    }
                     slot.version = r.next_version;
                     written += events.len();
                     self.metrics.time_driven_events.inc_by(events.len() as u64);
                     lock(&self.index).note_events(customer, &events, &slot.state);
                     self.maybe_snapshot(slot, &stream).await;
                 }
-                Err(e) if e.is_conflict() => {
+                Err(e) => {
+                    *slot = Slot::default();
+                    if !e.is_conflict() {
+                        return Err(e.into());
+                    }
                     self.metrics.conflicts.inc();
                     self.refresh(slot, customer).await?;
                 }
-                Err(e) => return Err(e.into()),
             }
         }
         Ok(written)

@@ -68,16 +68,22 @@ pub fn due_events(state: &CustomerState, now: DateTime<Utc>, catalog: &Catalog) 
     if next_due(state).is_none_or(|(at, _)| at > now) {
         return Vec::new();
     }
-    let mut state = state.clone();
+    apply_due(&mut state.clone(), now, catalog)
+}
+
+/// [`due_events`] for a caller that owns the state: the events are folded into
+/// `state` as they are decided (no copy of a large customer's state), and returned.
+/// A caller that then fails to store them must drop `state` and load it again.
+pub fn apply_due(state: &mut CustomerState, now: DateTime<Utc>, catalog: &Catalog) -> Vec<Event> {
     let mut out = Vec::new();
     for _ in 0..MAX_STEPS {
-        let Some((at, due)) = next_due(&state) else {
+        let Some((at, due)) = next_due(state) else {
             break;
         };
         if at > now {
             break;
         }
-        let events = run_due(&state, at, due, catalog);
+        let events = run_due(state, at, due, catalog);
         if events.is_empty() {
             break;
         }
