@@ -442,7 +442,9 @@ fn next_command(c: &mut Customer, t: &Tick<'_>) -> Option<(Who, Value)> {
     if let Some(step) = c.transfer.clone() {
         return Some(transfer_step(c, step, t));
     }
-    let live: Vec<Owned> = c.owned.iter().filter(|o| o.live).cloned().collect();
+    // What is gone stays gone: forgetting it keeps a large customer's choices cheap.
+    c.owned.retain(|o| o.live);
+    let live: Vec<Owned> = c.owned.clone();
     // Customers buy until they hold what a customer of their size holds, then
     // mostly change what they have.
     let enough = if c.large { 40 } else { 6 };
