@@ -311,6 +311,58 @@ async fn ren_7_time_driven_work_run_by_two_ledgers_is_written_once() {
 }
 
 #[tokio::test]
+async fn ren_7_due_work_on_a_stale_cache_reloads_after_the_conflict_and_keeps_nothing_it_did_not_write()
+ {
+    let rig = Rig::new();
+    let store = rig.store();
+    let a = rig.ledger_on(store.clone(), LedgerConfig::default()).await;
+    a.execute(req(1, create_customer())).await.unwrap();
+    for i in 0..3 {
+        bought(&a, 10 + i, "m365-e3", 5).await;
+    }
+    // `b` caches the customer now; `a` then writes what `b` has not seen.
+    let b = rig.ledger_on(store.clone(), LedgerConfig::default()).await;
+    bought(&a, 20, "m365-business-basic", 7).await;
+    let to = at("2027-03-01T00:00:00Z");
+    rig.clock.set(to).unwrap();
+    // `b` decides the due work on its stale state (folding it in as it goes); its
+    // append conflicts, so that state must be dropped and the stream reloaded.
+    b.run_due_work(to).await.unwrap();
+    let events = b.customer_events(CUSTOMER).await.unwrap();
+    let renewals = |product: &str| {
+        events
+            .iter()
+            .filter(|(_, e)| {
+                matches!(&e.data, subledger_domain::EventData::SubscriptionRenewed(r) if r.product_id == product)
+            })
+            .count()
+    };
+    assert_eq!(renewals("m365-e3"), 3);
+    assert!(
+        renewals("m365-business-basic") >= 1,
+        "the subscription b had not seen renews too"
+    );
+    let (cached, version) = b.customer_state(CUSTOMER).await.unwrap();
+    let fresh = rig
+        .ledger_on(
+            store,
+            LedgerConfig {
+                cache_capacity: 0,
+                ..LedgerConfig::default()
+            },
+        )
+        .await;
+    let (loaded, loaded_version) = fresh.customer_state(CUSTOMER).await.unwrap();
+    assert_eq!(version, loaded_version);
+    assert_eq!(
+        serde_json::to_value(&cached).unwrap(),
+        serde_json::to_value(&loaded).unwrap(),
+        "the cache holds exactly what the stream holds"
+    );
+    assert!(invariants::check(&cached).is_empty());
+}
+
+#[tokio::test]
 async fn ren_7_advancing_the_simulated_clock_runs_the_due_work_before_answering() {
     let rig = Rig::new();
     let ledger = rig.ledger().await;
