@@ -934,6 +934,27 @@ fn ren_7_running_due_work_again_at_the_same_instant_does_nothing() {
 }
 
 #[test]
+fn ren_7_apply_due_leaves_the_state_that_folding_its_events_gives() {
+    // The ledger folds due work into its cached state as it decides it; the state
+    // must be exactly the fold of the events it then appends.
+    let sc = busy_customer();
+    let now = at("2027-02-01T00:00:00Z");
+    let mut applied = sc.state.clone();
+    let events = time::apply_due(&mut applied, now, &sc.catalog);
+    assert!(!events.is_empty());
+    assert_eq!(events, time::due_events(&sc.state, now, &sc.catalog));
+    let mut folded = sc.state.clone();
+    for e in &events {
+        folded.apply(e);
+    }
+    assert_eq!(
+        serde_json::to_value(&applied).unwrap(),
+        serde_json::to_value(&folded).unwrap()
+    );
+    assert!(time::apply_due(&mut applied, now, &sc.catalog).is_empty());
+}
+
+#[test]
 fn ren_7_two_instances_deciding_from_the_same_state_produce_the_same_events() {
     // Two service instances read the same stream version; they compute identical
     // events, so whichever appends second at that expected version conflicts and,
