@@ -1,11 +1,67 @@
 //! Typed store errors. Callers branch on the variant (conflict → reload and retry,
 //! `Unavailable` → back off and retry, `Corrupt` → stop), so each one means one thing.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use crate::ExpectedVersion;
 
-#[derive(Debug, thiserror::Error)]
+/// What went wrong inside a backend: a message for people, and the backend's own error
+/// (SQLite, I/O, the EventStoreDB client) kept as the source for programs and logs.
+/// Cheap to clone: one failed group commit answers every append of its batch.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+// Written out rather than derived: the source is the backend's error itself, not the
+// `Arc` around it, so callers can downcast to it.
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Failure {
+    /// A failure caused by `source`, described by its own message.
+    pub fn caused_by(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Failure {
+            message: source.to_string(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            message,
+            source: None,
+        }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// Optimistic concurrency: the stream was not at the expected version.
@@ -43,12 +99,12 @@ pub enum StoreError {
     /// The backend cannot serve the request now (connection lost, database busy or locked,
     /// writer shut down). Retryable with backoff.
     #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Failure),
 
     /// Stored data is damaged or inconsistent (integrity check failed, undecodable record,
     /// non-monotonic positions). Not retryable.
     #[error("store corrupt: {0}")]
-    Corrupt(String),
+    Corrupt(#[source] Failure),
 
     /// The database was written by a newer schema than this build knows.
     #[error("incompatible store schema: {0}")]
@@ -61,7 +117,7 @@ pub enum StoreError {
 
     /// Any other backend failure (I/O error, unexpected server error, …).
     #[error("store backend error: {0}")]
-    Backend(String),
+    Backend(#[source] Failure),
 }
 
 impl StoreError {
@@ -82,30 +138,69 @@ impl From<rusqlite::Error> for StoreError {
         match &e {
             rusqlite::Error::SqliteFailure(f, _) => match f.code {
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-                    StoreError::Unavailable(e.to_string())
+                    StoreError::Unavailable(Failure::caused_by(e))
                 }
                 ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
-                    StoreError::Corrupt(e.to_string())
+                    StoreError::Corrupt(Failure::caused_by(e))
                 }
-                _ => StoreError::Backend(e.to_string()),
+                _ => StoreError::Backend(Failure::caused_by(e)),
             },
             rusqlite::Error::FromSqlConversionFailure(..)
             | rusqlite::Error::IntegralValueOutOfRange(..)
             | rusqlite::Error::InvalidColumnType(..)
-            | rusqlite::Error::Utf8Error(..) => StoreError::Corrupt(e.to_string()),
-            _ => StoreError::Backend(e.to_string()),
+            | rusqlite::Error::Utf8Error(..) => StoreError::Corrupt(Failure::caused_by(e)),
+            _ => StoreError::Backend(Failure::caused_by(e)),
         }
     }
 }
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
-        StoreError::Backend(format!("I/O: {e}"))
+        StoreError::Backend(Failure {
+            message: format!("I/O: {e}"),
+            source: Some(Arc::new(e)),
+        })
     }
 }
 
 impl From<rusqlite::types::FromSqlError> for StoreError {
     fn from(e: rusqlite::types::FromSqlError) -> Self {
-        StoreError::Corrupt(format!("undecodable column: {e}"))
+        StoreError::Corrupt(Failure {
+            message: format!("undecodable column: {e}"),
+            source: Some(Arc::new(e)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_retryable_and_keeps_the_sqlite_error_as_its_source() {
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("database is locked".into()),
+        );
+        let e = StoreError::from(busy);
+        assert!(e.is_retryable(), "{e}");
+        let failure = e.source().expect("the failure is the source");
+        let sqlite = failure.source().expect("the SQLite error is kept");
+        assert!(
+            sqlite.downcast_ref::<rusqlite::Error>().is_some(),
+            "{sqlite}"
+        );
+        // Cloning (one failed group commit answers a whole batch) keeps it too.
+        let again = e.clone();
+        assert!(again.source().and_then(|f| f.source()).is_some());
+    }
+
+    #[test]
+    fn a_message_alone_has_no_source() {
+        let e = StoreError::Backend("writer stopped".into());
+        assert_eq!(e.to_string(), "store backend error: writer stopped");
+        assert!(e.source().and_then(|f| f.source()).is_none());
     }
 }

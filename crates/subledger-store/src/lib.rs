@@ -32,7 +32,7 @@ pub mod sqlite;
 mod subscription;
 mod types;
 
-pub use error::StoreError;
+pub use error::{Failure, StoreError};
 #[cfg(feature = "eventstoredb")]
 pub use esdb::{EsdbConfig, EsdbStore};
 pub use memory::MemoryStore;

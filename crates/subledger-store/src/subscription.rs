@@ -67,10 +67,13 @@ pub(crate) fn catch_up<R: PageReader>(
                         for e in &page {
                             if e.position <= st.last {
                                 st.done = true;
-                                let err = StoreError::Corrupt(format!(
-                                    "subscription saw position {} after {}",
-                                    e.position, st.last
-                                ));
+                                let err = StoreError::Corrupt(
+                                    format!(
+                                        "subscription saw position {} after {}",
+                                        e.position, st.last
+                                    )
+                                    .into(),
+                                );
                                 return Some((Err(err), st));
                             }
                             st.last = e.position;

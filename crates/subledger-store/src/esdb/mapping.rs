@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use crate::{ExpectedVersion, NewEvent, RecordedEvent, StoreError};
+use crate::{ExpectedVersion, Failure, NewEvent, RecordedEvent, StoreError};
 
 /// Our expected version as EventStoreDB's `StreamState`.
 ///
@@ -92,7 +92,7 @@ impl Namespace {
         if ns.is_empty() || ns.contains('/') || ns.starts_with('$') {
             return Err(StoreError::Backend(format!(
                 "invalid EventStoreDB namespace {ns:?}: must be non-empty, without '/', not start with '$'"
-            )));
+            ).into()));
         }
         Ok(Namespace {
             events_prefix: format!("{ns}/"),
@@ -205,7 +205,7 @@ pub fn encode_metadata(schema_version: u32, metadata: &[u8]) -> Bytes {
 /// Unwraps [`encode_metadata`]: `(schema_version, metadata)`.
 pub fn decode_metadata(user_metadata: &[u8]) -> Result<(u32, Bytes), StoreError> {
     let env: Envelope<'_> = serde_json::from_slice(user_metadata)
-        .map_err(|e| StoreError::Corrupt(format!("event metadata envelope: {e}")))?;
+        .map_err(|e| StoreError::Corrupt(format!("event metadata envelope: {e}").into()))?;
     let metadata = match (env.metadata, env.metadata_hex) {
         (Some(raw), _) => Bytes::copy_from_slice(raw.get().as_bytes()),
         (None, Some(h)) => Bytes::from(
@@ -274,21 +274,21 @@ pub fn map_error(e: kurrentdb::Error) -> StoreError {
         | E::GrpcConnectionError(_)
         | E::DeadlineExceeded
         | E::NotLeaderException(_)
-        | E::ServerError(_) => StoreError::Unavailable(e.to_string()),
+        | E::ServerError(_) => StoreError::Unavailable(Failure::caused_by(e)),
         E::Grpc { code, .. }
             if matches!(
                 i32::from(code),
                 tonic_code::UNAVAILABLE | tonic_code::ABORTED | tonic_code::RESOURCE_EXHAUSTED
             ) =>
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::Unavailable(Failure::caused_by(e))
         }
         E::WrongExpectedVersion { expected, current } => StoreError::WrongExpectedVersion {
             expected: state_to_expected(expected).unwrap_or(ExpectedVersion::Any),
             actual: current_to_version(current),
         },
-        E::InternalParsingError(m) => StoreError::Corrupt(m),
-        other => StoreError::Backend(other.to_string()),
+        E::InternalParsingError(m) => StoreError::Corrupt(m.into()),
+        other => StoreError::Backend(Failure::caused_by(other)),
     }
 }
 

@@ -13,10 +13,13 @@
 //! Limits compared to SQLite: event ids are unique per stream only (ESDB has no global id
 //! index), and positions are not gap-free (`$all` is shared with system streams).
 
+mod config;
 pub mod mapping;
 
+pub use config::EsdbConfig;
+use config::backoff;
+
 use std::future::Future;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -29,50 +32,10 @@ use uuid::Uuid;
 
 use crate::types::validate_stream;
 use crate::{
-    AppendResult, EventStore, EventStream, ExpectedVersion, NewEvent, RecordedEvent, Result,
-    Snapshot, StoreError, validate_append,
+    AppendResult, EventStore, EventStream, ExpectedVersion, Failure, NewEvent, RecordedEvent,
+    Result, Snapshot, StoreError, validate_append,
 };
 use mapping::{EsdbRecord, Namespace, SnapshotMeta};
-
-/// Connection settings of [`EsdbStore`].
-#[derive(Debug, Clone)]
-pub struct EsdbConfig {
-    /// Connection string, e.g. `esdb://localhost:2113?tls=false` (also `kurrentdb://`,
-    /// `esdb+discover://` for a cluster).
-    pub url: String,
-    /// Prefix of every stream we write (see [`mapping::Namespace`]). Default `subledger`.
-    pub namespace: String,
-    /// How many times a call is retried while the server is unavailable.
-    pub max_retries: u32,
-    /// First backoff delay; doubles per retry up to `max_backoff`.
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
-}
-
-impl EsdbConfig {
-    pub fn new(url: impl Into<String>) -> Self {
-        EsdbConfig {
-            url: url.into(),
-            namespace: "subledger".into(),
-            max_retries: 6,
-            initial_backoff: Duration::from_millis(50),
-            max_backoff: Duration::from_secs(2),
-        }
-    }
-
-    pub fn namespace(mut self, ns: impl Into<String>) -> Self {
-        self.namespace = ns.into();
-        self
-    }
-}
-
-/// Backoff delay before retry number `attempt` (0-based).
-pub(crate) fn backoff(config: &EsdbConfig, attempt: u32) -> Duration {
-    config
-        .initial_backoff
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(config.max_backoff)
-}
 
 /// The EventStoreDB [`EventStore`]. Cheap to clone.
 #[derive(Clone)]
@@ -100,9 +63,9 @@ impl EsdbStore {
         let settings: ClientSettings = config
             .url
             .parse()
-            .map_err(|e| StoreError::Backend(format!("invalid EventStoreDB URL: {e}")))?;
+            .map_err(|e| StoreError::Backend(format!("invalid EventStoreDB URL: {e}").into()))?;
         let client = Client::new(settings)
-            .map_err(|e| StoreError::Backend(format!("EventStoreDB client: {e}")))?;
+            .map_err(|e| StoreError::Backend(format!("EventStoreDB client: {e}").into()))?;
         Ok(EsdbStore {
             client,
             ns: Namespace::new(&config.namespace)?,
@@ -439,7 +402,7 @@ impl EventStore for EsdbStore {
             version,
             schema_version,
         })
-        .map_err(|e| StoreError::Backend(e.to_string()))?;
+        .map_err(|e| StoreError::Backend(Failure::caused_by(e)))?;
         let name = self.ns.snapshot_stream(stream);
         let event = EventData::binary("subledger.snapshot", data)
             .id(Uuid::new_v4())
@@ -477,7 +440,7 @@ impl EventStore for EsdbStore {
             return Ok(None);
         };
         let meta: SnapshotMeta = serde_json::from_slice(&e.custom_metadata)
-            .map_err(|err| StoreError::Corrupt(format!("snapshot metadata: {err}")))?;
+            .map_err(|err| StoreError::Corrupt(format!("snapshot metadata: {err}").into()))?;
         if meta.schema_version != schema_version {
             return Ok(None);
         }
@@ -491,55 +454,4 @@ impl EventStore for EsdbStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let c = EsdbConfig::new("esdb://localhost:2113?tls=false");
-        assert_eq!(backoff(&c, 0), Duration::from_millis(50));
-        assert_eq!(backoff(&c, 1), Duration::from_millis(100));
-        assert_eq!(backoff(&c, 3), Duration::from_millis(400));
-        assert_eq!(backoff(&c, 10), Duration::from_secs(2));
-        assert_eq!(backoff(&c, 40), Duration::from_secs(2));
-    }
-
-    #[tokio::test]
-    async fn connect_parses_urls_without_a_server() {
-        // The client connects lazily, so a valid URL gives a store even with no server.
-        let s = EsdbStore::connect(EsdbConfig::new("esdb://localhost:2113?tls=false"))
-            .await
-            .unwrap();
-        assert_eq!(s.ns.event_stream("x"), "subledger/x");
-        assert!(
-            EsdbStore::connect(EsdbConfig::new("http://nope"))
-                .await
-                .is_err()
-        );
-        assert!(
-            EsdbStore::connect(EsdbConfig::new("esdb://localhost:2113?tls=false").namespace("a/b"))
-                .await
-                .is_err()
-        );
-    }
-
-    #[tokio::test]
-    async fn an_unreachable_server_is_unavailable_after_retries() {
-        // Nothing listens on port 1: every attempt fails fast with a connection error.
-        let mut c = EsdbConfig::new("esdb://127.0.0.1:1?tls=false&maxDiscoverAttempts=1");
-        c.max_retries = 2;
-        c.initial_backoff = Duration::from_millis(1);
-        let s = EsdbStore::connect(c).await.unwrap();
-        let r = tokio::time::timeout(
-            Duration::from_secs(60),
-            s.append(
-                "x",
-                ExpectedVersion::Any,
-                vec![NewEvent::new(Uuid::new_v4(), "T", 1, &b"{}"[..])],
-            ),
-        )
-        .await
-        .expect("append must give up, not hang");
-        assert!(matches!(r, Err(StoreError::Unavailable(_))), "{r:?}");
-    }
-}
+mod tests;

@@ -11,7 +11,9 @@
 //!   (positions are assigned in memory by the writer).
 
 mod checkpoint;
+mod config;
 mod reader;
+mod requests;
 mod schema;
 mod writer;
 
@@ -27,6 +29,7 @@ use bytes::Bytes;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub use config::{SqliteConfig, Synchronous};
 pub use schema::{IntegrityCheck, IntegrityReport, SCHEMA_VERSION};
 
 use crate::subscription::{PageReader, catch_up};
@@ -37,80 +40,6 @@ use crate::{
 };
 use reader::ReadPool;
 use writer::{AppendRequest, Command, SnapshotRequest, Writer, WriterLimits};
-
-/// `PRAGMA synchronous` for the writer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Synchronous {
-    /// fsync the WAL on every commit: an acknowledged append survives power loss.
-    #[default]
-    Full,
-    /// fsync only at checkpoints: survives a process crash, may lose the last commits on
-    /// power loss. Faster where fsync is slow.
-    Normal,
-    /// Never fsync. Tests and throwaway data only.
-    Off,
-}
-
-impl Synchronous {
-    fn pragma(self) -> &'static str {
-        match self {
-            Synchronous::Full => "FULL",
-            Synchronous::Normal => "NORMAL",
-            Synchronous::Off => "OFF",
-        }
-    }
-}
-
-/// Configuration of [`SqliteStore`]. `SqliteConfig::new(path)` gives durable defaults.
-#[derive(Debug, Clone)]
-pub struct SqliteConfig {
-    pub path: PathBuf,
-    pub synchronous: Synchronous,
-    pub integrity_check: IntegrityCheck,
-    /// Number of read connections.
-    pub read_connections: usize,
-    /// Page cache per connection, KiB.
-    pub cache_size_kib: u32,
-    /// Memory-mapped I/O size for readers, bytes (0 disables).
-    pub mmap_size: u64,
-    /// Most commands (appends, snapshots) per group commit.
-    pub max_batch_commands: usize,
-    /// Most payload bytes per group commit (bounds the latency of a batch).
-    pub max_batch_bytes: usize,
-    /// Queue depth in front of the writer; a full queue makes appenders wait.
-    pub queue_depth: usize,
-    /// Page size of a *new* database (ignored for an existing one). Small pages make each
-    /// commit write less: an event's index entries land on random pages (event ids are
-    /// random), and every dirty page goes to the WAL whole.
-    pub page_size: u32,
-}
-
-impl SqliteConfig {
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        SqliteConfig {
-            path: path.into(),
-            synchronous: Synchronous::Full,
-            integrity_check: IntegrityCheck::Quick,
-            read_connections: 4,
-            cache_size_kib: 8 * 1024,
-            mmap_size: 1 << 30,
-            max_batch_commands: 2048,
-            max_batch_bytes: 32 << 20,
-            queue_depth: 8192,
-            page_size: 2048,
-        }
-    }
-
-    pub fn synchronous(mut self, s: Synchronous) -> Self {
-        self.synchronous = s;
-        self
-    }
-
-    pub fn integrity_check(mut self, c: IntegrityCheck) -> Self {
-        self.integrity_check = c;
-        self
-    }
-}
 
 struct Inner {
     tx: Option<mpsc::Sender<Command>>,
@@ -169,10 +98,9 @@ impl SqliteStore {
             .write(true)
             .open(lock_path(&config.path))?;
         lock.try_lock().map_err(|e| match e {
-            std::fs::TryLockError::WouldBlock => StoreError::Unavailable(format!(
-                "{} is open in another process",
-                config.path.display()
-            )),
+            std::fs::TryLockError::WouldBlock => StoreError::Unavailable(
+                format!("{} is open in another process", config.path.display()).into(),
+            ),
             std::fs::TryLockError::Error(e) => e.into(),
         })?;
         let mut conn = Connection::open(&config.path)?;
@@ -180,9 +108,9 @@ impl SqliteStore {
         conn.pragma_update(None, "page_size", config.page_size)?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Backend(format!(
-                "could not switch to WAL (journal_mode={mode})"
-            )));
+            return Err(StoreError::Backend(
+                format!("could not switch to WAL (journal_mode={mode})").into(),
+            ));
         }
         conn.pragma_update(None, "synchronous", config.synchronous.pragma())?;
         conn.pragma_update(None, "cache_size", -i64::from(config.cache_size_kib))?;
@@ -249,10 +177,9 @@ impl SqliteStore {
     pub fn open_read_only(path: impl Into<PathBuf>) -> Result<Self> {
         let path: PathBuf = path.into();
         if !path.is_file() {
-            return Err(StoreError::Unavailable(format!(
-                "no event store at {}",
-                path.display()
-            )));
+            return Err(StoreError::Unavailable(
+                format!("no event store at {}", path.display()).into(),
+            ));
         }
         let config = SqliteConfig::new(&path);
         let readers = Arc::new(ReadPool::new(
@@ -272,10 +199,9 @@ impl SqliteStore {
                 )));
             }
             if schema == 0 {
-                return Err(StoreError::Unavailable(format!(
-                    "{} is not a subledger event store",
-                    path.display()
-                )));
+                return Err(StoreError::Unavailable(
+                    format!("{} is not a subledger event store", path.display()).into(),
+                ));
             }
             schema::check(&conn, IntegrityCheck::Skip)?
         };
@@ -486,121 +412,4 @@ impl EventStore for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use uuid::Uuid;
-
-    fn ev() -> NewEvent {
-        NewEvent::new(Uuid::new_v4(), "T", 1, &b"{}"[..])
-    }
-
-    #[tokio::test]
-    async fn second_open_of_the_same_file_is_refused_until_closed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let a = SqliteStore::open(&path).unwrap();
-        let err = SqliteStore::open(&path).unwrap_err();
-        assert!(err.is_retryable(), "{err}");
-        drop(a);
-        let b = SqliteStore::open(&path).unwrap();
-        assert_eq!(b.last_position().await.unwrap(), 0);
-    }
-
-    #[tokio::test]
-    async fn read_only_open_reads_beside_a_writer_follows_its_head_and_never_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        assert!(SqliteStore::open_read_only(&path).is_err(), "no file yet");
-        let w = SqliteStore::open(&path).unwrap();
-        w.append("a", ExpectedVersion::NoStream, vec![ev(), ev()])
-            .await
-            .unwrap();
-        let r = SqliteStore::open_read_only(&path).unwrap();
-        assert_eq!(r.last_position().await.unwrap(), 2);
-        assert_eq!(r.read_stream("a", 0).await.unwrap().len(), 2);
-        let refused = r
-            .append("a", ExpectedVersion::Any, vec![ev()])
-            .await
-            .unwrap_err();
-        assert!(matches!(refused, StoreError::Unsupported(_)), "{refused}");
-        assert!(r.save_snapshot("a", 1, 1, Bytes::new()).await.is_err());
-        w.append("a", ExpectedVersion::Exact(2), vec![ev()])
-            .await
-            .unwrap();
-        let mut head = r.inner.head.clone();
-        tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            head.wait_for(|h| *h == 3),
-        )
-        .await
-        .expect("the head follows the writer")
-        .unwrap();
-        assert_eq!(w.stream_version("a").await.unwrap(), 3);
-    }
-
-    #[tokio::test]
-    async fn reopen_keeps_events_and_head_and_passes_verify() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        {
-            let s = SqliteStore::open(&path).unwrap();
-            s.append("a", ExpectedVersion::NoStream, vec![ev(), ev()])
-                .await
-                .unwrap();
-            s.append("b", ExpectedVersion::NoStream, vec![ev()])
-                .await
-                .unwrap();
-        }
-        let s =
-            SqliteStore::open_with(SqliteConfig::new(&path).integrity_check(IntegrityCheck::Full))
-                .unwrap();
-        assert_eq!(s.last_position().await.unwrap(), 3);
-        assert_eq!(s.stream_version("a").await.unwrap(), 2);
-        let r = s
-            .append("a", ExpectedVersion::Exact(2), vec![ev()])
-            .await
-            .unwrap();
-        assert_eq!(r.position, 4);
-        let report = s.verify().await.unwrap();
-        assert_eq!((report.events, report.streams), (4, 2));
-        assert_eq!(report.schema_version, SCHEMA_VERSION);
-    }
-
-    #[tokio::test]
-    async fn a_database_from_a_newer_build_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        drop(SqliteStore::open(&path).unwrap());
-        let c = Connection::open(&path).unwrap();
-        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
-            .unwrap();
-        drop(c);
-        assert!(matches!(
-            SqliteStore::open(&path),
-            Err(StoreError::IncompatibleSchema(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_torn_database_fails_the_integrity_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        {
-            let s = SqliteStore::open(&path).unwrap();
-            for _ in 0..50 {
-                s.append("a", ExpectedVersion::Any, vec![ev()])
-                    .await
-                    .unwrap();
-            }
-        }
-        // Overwrite a page in the middle of the file with garbage.
-        let mut bytes = std::fs::read(&path).unwrap();
-        assert!(bytes.len() > 3 * 4096, "database too small to tear");
-        for b in &mut bytes[4096..2 * 4096] {
-            *b = 0xA5;
-        }
-        std::fs::write(&path, bytes).unwrap();
-        let err = SqliteStore::open(&path).unwrap_err();
-        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
-    }
-}
+mod tests;

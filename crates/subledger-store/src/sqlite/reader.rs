@@ -99,7 +99,7 @@ impl ReadPool {
             Ok::<_, StoreError>((conn, r))
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("read task failed: {e}")))??;
+        .map_err(|e| StoreError::Backend(format!("read task failed: {e}").into()))??;
         self.lock().push(conn);
         result
     }
@@ -172,7 +172,7 @@ impl ReadConn {
             while let Some(row) = rows.next()? {
                 let id = row.get_ref(3)?.as_blob()?;
                 let event_id = Uuid::from_slice(id)
-                    .map_err(|e| StoreError::Corrupt(format!("event id: {e}")))?;
+                    .map_err(|e| StoreError::Corrupt(format!("event id: {e}").into()))?;
                 let data = take(row.get_ref(6)?.as_blob()?, &mut buf);
                 let metadata = take(row.get_ref(7)?.as_blob()?, &mut buf);
                 raw.push((
@@ -327,7 +327,7 @@ type RawEvent = (u64, i64, u64, Uuid, String, u32, Bytes, Bytes);
 fn decode(row: &Row<'_>) -> Result<RawEvent, StoreError> {
     let id = row.get_ref(3)?.as_blob()?;
     let event_id =
-        Uuid::from_slice(id).map_err(|e| StoreError::Corrupt(format!("event id: {e}")))?;
+        Uuid::from_slice(id).map_err(|e| StoreError::Corrupt(format!("event id: {e}").into()))?;
     Ok((
         row.get::<_, i64>(0)? as u64,
         row.get(1)?,

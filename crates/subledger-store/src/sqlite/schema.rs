@@ -90,10 +90,9 @@ fn pragma_check(conn: &Connection, pragma: &str) -> Result<(), StoreError> {
     if lines.len() == 1 && lines[0] == "ok" {
         Ok(())
     } else {
-        Err(StoreError::Corrupt(format!(
-            "{pragma} failed: {}",
-            lines.join("; ")
-        )))
+        Err(StoreError::Corrupt(
+            format!("{pragma} failed: {}", lines.join("; ")).into(),
+        ))
     }
 }
 
@@ -116,9 +115,9 @@ pub(crate) fn check(
     if let Some(first) = first
         && first != 1
     {
-        return Err(StoreError::Corrupt(format!(
-            "global log starts at position {first}, not 1"
-        )));
+        return Err(StoreError::Corrupt(
+            format!("global log starts at position {first}, not 1").into(),
+        ));
     }
     let mut report = IntegrityReport {
         schema_version,
@@ -129,9 +128,12 @@ pub(crate) fn check(
     if level == IntegrityCheck::Full {
         let count: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
         if count != last {
-            return Err(StoreError::Corrupt(format!(
-                "global log has {count} events but ends at position {last}: positions have gaps"
-            )));
+            return Err(StoreError::Corrupt(
+                format!(
+                    "global log has {count} events but ends at position {last}: positions have gaps"
+                )
+                .into(),
+            ));
         }
         let bad: Option<String> = conn
             .query_row(
@@ -148,9 +150,9 @@ pub(crate) fn check(
                 e => Err(e),
             })?;
         if let Some(name) = bad {
-            return Err(StoreError::Corrupt(format!(
-                "stream {name:?} has non-contiguous versions"
-            )));
+            return Err(StoreError::Corrupt(
+                format!("stream {name:?} has non-contiguous versions").into(),
+            ));
         }
         report.events = count as u64;
         let streams: i64 = conn.query_row("SELECT COUNT(*) FROM streams", [], |r| r.get(0))?;

@@ -15,44 +15,14 @@ use std::collections::HashMap;
 use std::fs::File;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use crate::idempotency::{Found, resolve_repeat};
 use crate::{AppendResult, ExpectedVersion, NewEvent, StoreError};
 
-pub(crate) struct AppendRequest {
-    pub stream: String,
-    pub expected: ExpectedVersion,
-    pub events: Vec<NewEvent>,
-    pub reply: oneshot::Sender<Result<AppendResult, StoreError>>,
-}
-
-pub(crate) struct SnapshotRequest {
-    pub stream: String,
-    pub version: u64,
-    pub schema_version: u32,
-    pub data: bytes::Bytes,
-    pub reply: oneshot::Sender<Result<(), StoreError>>,
-}
-
-pub(crate) enum Command {
-    Append(AppendRequest),
-    Snapshot(SnapshotRequest),
-}
-
-impl Command {
-    fn weight(&self) -> usize {
-        match self {
-            Command::Append(a) => a
-                .events
-                .iter()
-                .map(|e| e.data.len() + e.metadata.len() + 64)
-                .sum(),
-            Command::Snapshot(s) => s.data.len(),
-        }
-    }
-}
+pub(crate) use super::requests::{AppendRequest, Command, SnapshotRequest};
+use super::requests::{Outcome, into_pending};
 
 pub(crate) struct WriterLimits {
     pub max_batch_commands: usize,
@@ -82,52 +52,6 @@ pub(crate) struct Writer {
     last_kick: std::time::Instant,
     /// Held for as long as the writer lives: one writer per database file.
     _lock: File,
-}
-
-enum Outcome {
-    Append(
-        oneshot::Sender<Result<AppendResult, StoreError>>,
-        Result<AppendResult, StoreError>,
-    ),
-    Snapshot(
-        oneshot::Sender<Result<(), StoreError>>,
-        Result<(), StoreError>,
-    ),
-}
-
-impl Outcome {
-    fn is_ok(&self) -> bool {
-        match self {
-            Outcome::Append(_, r) => r.is_ok(),
-            Outcome::Snapshot(_, r) => r.is_ok(),
-        }
-    }
-    fn send(self) {
-        // A caller that went away no longer needs the answer: ignoring is correct.
-        match self {
-            Outcome::Append(tx, r) => {
-                let _ = tx.send(r);
-            }
-            Outcome::Snapshot(tx, r) => {
-                let _ = tx.send(r);
-            }
-        }
-    }
-    fn fail(self, err: &StoreError) -> Self {
-        let e = clone_err(err);
-        match self {
-            Outcome::Append(tx, _) => Outcome::Append(tx, Err(e)),
-            Outcome::Snapshot(tx, _) => Outcome::Snapshot(tx, Err(e)),
-        }
-    }
-}
-
-fn clone_err(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
-        StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
-        other => StoreError::Backend(other.to_string()),
-    }
 }
 
 impl Writer {
@@ -192,8 +116,8 @@ impl Writer {
             let e = StoreError::from(e);
             for cmd in batch.drain(..) {
                 outcomes.push(match cmd {
-                    Command::Append(a) => Outcome::Append(a.reply, Err(clone_err(&e))),
-                    Command::Snapshot(s) => Outcome::Snapshot(s.reply, Err(clone_err(&e))),
+                    Command::Append(a) => Outcome::Append(a.reply, Err(e.clone())),
+                    Command::Snapshot(s) => Outcome::Snapshot(s.reply, Err(e.clone())),
                 });
             }
             outcomes.into_iter().for_each(Outcome::send);
@@ -455,8 +379,9 @@ impl Writer {
                         let mut out = Vec::with_capacity(n);
                         for row in rows {
                             let (bytes, pos) = row?;
-                            let id = Uuid::from_slice(&bytes)
-                                .map_err(|e| StoreError::Corrupt(format!("event id: {e}")))?;
+                            let id = Uuid::from_slice(&bytes).map_err(|e| {
+                                StoreError::Corrupt(format!("event id: {e}").into())
+                            })?;
                             out.push((id, pos));
                         }
                         Ok(out)
@@ -505,19 +430,6 @@ impl Writer {
                 s.data.as_ref()
             ])?;
         Ok(())
-    }
-}
-
-fn into_pending(cmd: Command) -> Outcome {
-    match cmd {
-        Command::Append(a) => Outcome::Append(
-            a.reply,
-            Ok(AppendResult {
-                next_version: 0,
-                position: 0,
-            }),
-        ),
-        Command::Snapshot(s) => Outcome::Snapshot(s.reply, Ok(())),
     }
 }
 
