@@ -231,7 +231,11 @@ impl SqliteStore {
             .await
     }
 
-    async fn send(&self, cmd: Command) -> Result<()> {
+    /// Hands a request to the writer and waits for its answer.
+    async fn ask<T>(
+        &self,
+        request: impl FnOnce(oneshot::Sender<Result<T>>) -> Command,
+    ) -> Result<T> {
         if self.inner.read_only {
             return Err(StoreError::Unsupported(format!(
                 "writing: {} is open read-only",
@@ -243,9 +247,10 @@ impl SqliteStore {
             .tx
             .as_ref()
             .ok_or_else(|| StoreError::Unavailable("store closed".into()))?;
-        tx.send(cmd)
-            .await
-            .map_err(|_| StoreError::Unavailable("sqlite writer stopped".into()))
+        let (reply, answer) = oneshot::channel();
+        let stopped = || StoreError::Unavailable("sqlite writer stopped".into());
+        tx.send(request(reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
@@ -303,16 +308,15 @@ impl EventStore for SqliteStore {
         events: Vec<NewEvent>,
     ) -> Result<AppendResult> {
         validate_append(stream, &events)?;
-        let (reply, rx) = oneshot::channel();
-        self.send(Command::Append(AppendRequest {
-            stream: stream.to_owned(),
-            expected,
-            events,
-            reply,
-        }))
-        .await?;
-        rx.await
-            .map_err(|_| StoreError::Unavailable("sqlite writer stopped".into()))?
+        self.ask(|reply| {
+            Command::Append(AppendRequest {
+                stream: stream.to_owned(),
+                expected,
+                events,
+                reply,
+            })
+        })
+        .await
     }
 
     async fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>> {
@@ -386,17 +390,16 @@ impl EventStore for SqliteStore {
         data: Bytes,
     ) -> Result<()> {
         validate_stream(stream)?;
-        let (reply, rx) = oneshot::channel();
-        self.send(Command::Snapshot(SnapshotRequest {
-            stream: stream.to_owned(),
-            version,
-            schema_version,
-            data,
-            reply,
-        }))
-        .await?;
-        rx.await
-            .map_err(|_| StoreError::Unavailable("sqlite writer stopped".into()))?
+        self.ask(|reply| {
+            Command::Snapshot(SnapshotRequest {
+                stream: stream.to_owned(),
+                version,
+                schema_version,
+                data,
+                reply,
+            })
+        })
+        .await
     }
 
     async fn load_snapshot(&self, stream: &str, schema_version: u32) -> Result<Option<Snapshot>> {
