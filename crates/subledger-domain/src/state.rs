@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use crate::calendar::{Billing, Term};
 use crate::catalog::ProductKind;
-use crate::command::{ScheduledChange, Segment};
 use crate::event::{
     BillingLine, CancelReason, ClearReason, Event, EventData, OrderLine, Origin, SeatBatch,
     SubscriptionCreated, UpgradeMode,
 };
+use crate::event::{ScheduledChange, Segment};
 use crate::money::Money;
 
 /// Bumped whenever the shape of [`CustomerState`] changes, so an old snapshot is

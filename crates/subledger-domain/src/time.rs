@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::billing;
 use crate::calendar::{Billing, BillingSchedule, Term, day_after, start_of_day, term_end_date};
 use crate::catalog::Catalog;
-use crate::command::ScheduledChange;
+use crate::event::ScheduledChange;
 use crate::event::{
     BillingReason, CancelReason, Event, EventData, ExpiryReason, SeatBatch, SubscriptionRenewed,
 };
