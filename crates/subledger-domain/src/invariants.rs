@@ -93,7 +93,7 @@ pub fn check(state: &CustomerState) -> Vec<Violation> {
     let mut due = std::collections::BTreeSet::new();
     for s in state.subscriptions.values().filter(|s| s.status.is_live()) {
         *seats.entry(s.product_id.clone()).or_default() += u64::from(s.quantity);
-        due.extend(crate::time::subscription_due(s));
+        due.extend(crate::state::subscription_due(s));
     }
     seats.retain(|_, v| *v > 0);
     for t in state
@@ -103,7 +103,7 @@ pub fn check(state: &CustomerState) -> Vec<Violation> {
     {
         due.insert((
             t.expires_at,
-            crate::time::Due::TransferExpiry(t.transfer_id),
+            crate::state::Due::TransferExpiry(t.transfer_id),
         ));
     }
     if seats != state.live_seats {
