@@ -51,8 +51,10 @@ impl Role {
 }
 
 /// Who sends a command: a user of a partner or of a customer (GEN-2).
+///
+/// Recorded in every event's envelope, so it accepts fields it does not know
+/// (a newer writer's) rather than refusing to read a stored event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Actor {
     pub user: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 
-use crate::calendar::{BillingSchedule, Period};
+use crate::calendar::Period;
 use crate::event::{BillingLine, BillingReason, EventData};
 use crate::money::{Money, mul_div_round_half_up};
 use crate::state::Subscription;
@@ -31,10 +31,10 @@ impl Line {
     }
 }
 
-/// The period of `s`'s term that contains `today` (BIL-2), if it has periods.
+/// The period of `s`'s term that contains `today` (BIL-2), if it has periods:
+/// [`Subscription::current_period`], under the name the money side uses.
 pub fn current_period(s: &Subscription, today: NaiveDate) -> Option<Period> {
-    let end = s.term_end_date?;
-    BillingSchedule::new(s.billing_anchor, end, s.billing)?.period_containing(today)
+    s.current_period(today)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -121,7 +121,7 @@ pub fn addition_charge(
     today: NaiveDate,
     reason: BillingReason,
 ) -> Option<Line> {
-    let period = current_period(s, today)?;
+    let period = s.current_period(today)?;
     let p = period.days();
     let days_left = p - period.days_used(today) + 1;
     // A period the term cuts short is priced per day of its nominal length, as
@@ -176,7 +176,7 @@ fn unused_days(
     kind: LineKind,
     reason: BillingReason,
 ) -> Option<Line> {
-    let period = current_period(s, today)?;
+    let period = s.current_period(today)?;
     let p = period.days();
     let unused = p - period.days_used(today);
     let amount = mul_div_round_half_up(
@@ -193,7 +193,7 @@ fn unused_days(
 /// BIL-7, CAN-2/3: a full refund of what the current period (or the one-time
 /// purchase) was charged, net of credits already given.
 pub fn full_credit(s: &Subscription, today: NaiveDate, reason: BillingReason) -> Line {
-    let period = current_period(s, today).unwrap_or(Period {
+    let period = s.current_period(today).unwrap_or(Period {
         start: s.created_at.date_naive(),
         end: s.created_at.date_naive(),
         nominal_days: 1,

@@ -137,6 +137,86 @@ pub enum CatalogError {
     InvalidMarket(String),
 }
 
+/// CAT-1: each plan is listed once, perpetual software alone is termless and
+/// billed one time, no billing period outlasts its term, prices are valid.
+fn plans_problem(p: &Product) -> Result<(), String> {
+    if p.plans.is_empty() {
+        return Err("offers no plan".into());
+    }
+    let mut seen = BTreeSet::new();
+    for plan in &p.plans {
+        if !seen.insert((plan.term, plan.billing)) {
+            return Err(format!(
+                "plan {:?}/{} is listed twice",
+                plan.term, plan.billing
+            ));
+        }
+        let perpetual = p.kind == ProductKind::PerpetualSoftware;
+        match (perpetual, plan.term, plan.billing) {
+            (true, None, Billing::OneTime) => {}
+            (true, _, _) => {
+                return Err("perpetual software has no term and bills one_time (CAT-1)".into());
+            }
+            (false, None, _) | (false, _, Billing::OneTime) => {
+                return Err(
+                    "only perpetual software may have no term or bill one_time (CAT-1)".into(),
+                );
+            }
+            (false, Some(term), billing) => {
+                let period = billing.period_months().unwrap_or(0);
+                if period > term.months() {
+                    return Err(format!(
+                        "billing {billing} is longer than the term {term} (CAT-1)"
+                    ));
+                }
+            }
+        }
+        if plan.unit_price.amount_minor < 0 {
+            return Err("a unit price is negative".into());
+        }
+        let c = &plan.unit_price.currency;
+        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!("currency `{c}` is not an ISO 4217 code"));
+        }
+    }
+    Ok(())
+}
+
+/// Quantities, percentages, keys, tax countries and trials make sense together.
+fn limits_problem(p: &Product) -> Result<(), String> {
+    if let Some(pct) = p.min_percent_of_base
+        && (pct == 0 || pct > 100)
+    {
+        return Err(format!("min_percent_of_base {pct} is not in 1..=100"));
+    }
+    if let (Some(min), Some(max)) = (p.min_quantity, p.max_quantity)
+        && (min == 0 || min > max)
+    {
+        return Err(format!(
+            "min_quantity {min} / max_quantity {max} make no sense"
+        ));
+    }
+    if p.has_keys
+        && !matches!(
+            p.kind,
+            ProductKind::SoftwareSubscription | ProductKind::PerpetualSoftware
+        )
+    {
+        return Err("only software products have keys".into());
+    }
+    if let Some(c) = p.prices_include_tax_in.iter().find(|c| !is_country_code(c)) {
+        return Err(format!(
+            "prices_include_tax_in has a bad country code `{c}`"
+        ));
+    }
+    if p.trial && p.plan(Some(Term::P1Y), Billing::Monthly).is_none() {
+        return Err(
+            "a trial converts to P1Y billed monthly (TRI-2), which the product must offer".into(),
+        );
+    }
+    Ok(())
+}
+
 fn is_country_code(s: &str) -> bool {
     s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
 }
@@ -181,62 +261,32 @@ impl Catalog {
     }
 
     fn validate_product(&self, p: &Product) -> Result<(), CatalogError> {
-        let bad = |problem: String| CatalogError::InvalidProduct {
-            product: p.product_id.clone(),
-            problem,
-        };
+        self.product_problem(p)
+            .map_err(|problem| CatalogError::InvalidProduct {
+                product: p.product_id.clone(),
+                problem,
+            })
+    }
+
+    /// The first thing wrong with `p`, in the order the checks are listed.
+    fn product_problem(&self, p: &Product) -> Result<(), String> {
         if p.product_id.trim().is_empty() || p.name.trim().is_empty() {
-            return Err(bad("product_id and name must not be empty".into()));
+            return Err("product_id and name must not be empty".into());
         }
-        if p.plans.is_empty() {
-            return Err(bad("offers no plan".into()));
-        }
-        let mut seen = BTreeSet::new();
-        for plan in &p.plans {
-            if !seen.insert((plan.term, plan.billing)) {
-                return Err(bad(format!(
-                    "plan {:?}/{} is listed twice",
-                    plan.term, plan.billing
-                )));
-            }
-            let perpetual = p.kind == ProductKind::PerpetualSoftware;
-            match (perpetual, plan.term, plan.billing) {
-                (true, None, Billing::OneTime) => {}
-                (true, _, _) => {
-                    return Err(bad(
-                        "perpetual software has no term and bills one_time (CAT-1)".into(),
-                    ));
-                }
-                (false, None, _) | (false, _, Billing::OneTime) => {
-                    return Err(bad(
-                        "only perpetual software may have no term or bill one_time (CAT-1)".into(),
-                    ));
-                }
-                (false, Some(term), billing) => {
-                    let period = billing.period_months().unwrap_or(0);
-                    if period > term.months() {
-                        return Err(bad(format!(
-                            "billing {billing} is longer than the term {term} (CAT-1)"
-                        )));
-                    }
-                }
-            }
-            if plan.unit_price.amount_minor < 0 {
-                return Err(bad("a unit price is negative".into()));
-            }
-            let c = &plan.unit_price.currency;
-            if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(bad(format!("currency `{c}` is not an ISO 4217 code")));
-            }
-        }
+        plans_problem(p)?;
+        self.upgrades_problem(p)?;
+        self.base_problem(p)?;
+        limits_problem(p)
+    }
+
+    /// UPG-1/2: upgrade targets are other products of the catalog.
+    fn upgrades_problem(&self, p: &Product) -> Result<(), String> {
         for target in p.upgrade_to.iter().chain(&p.upgrade_unsupported) {
             if !self.index.contains_key(target) {
-                return Err(bad(format!(
-                    "upgrade target `{target}` is not in the catalog"
-                )));
+                return Err(format!("upgrade target `{target}` is not in the catalog"));
             }
             if target == &p.product_id {
-                return Err(bad("a product cannot upgrade to itself".into()));
+                return Err("a product cannot upgrade to itself".into());
             }
         }
         if let Some(u) = p
@@ -244,59 +294,33 @@ impl Catalog {
             .iter()
             .find(|u| !p.upgrade_to.contains(u))
         {
-            return Err(bad(format!(
+            return Err(format!(
                 "unsupported upgrade `{u}` must also be listed in upgrade_to"
-            )));
+            ));
         }
+        Ok(())
+    }
+
+    /// PUR-6/7: only add-ons name base products, and those are real non-add-ons.
+    fn base_problem(&self, p: &Product) -> Result<(), String> {
         if p.is_addon() {
             if p.requires_any_of.is_empty() {
-                return Err(bad("an add-on must list requires_any_of".into()));
+                return Err("an add-on must list requires_any_of".into());
             }
             for base in &p.requires_any_of {
                 match self.product(base) {
                     None => {
-                        return Err(bad(format!("required base `{base}` is not in the catalog")));
+                        return Err(format!("required base `{base}` is not in the catalog"));
                     }
                     Some(b) if b.is_addon() => {
-                        return Err(bad(format!("required base `{base}` is itself an add-on")));
+                        return Err(format!("required base `{base}` is itself an add-on"));
                     }
                     Some(_) => {}
                 }
             }
         } else if !p.requires_any_of.is_empty() || p.max_of_base || p.min_percent_of_base.is_some()
         {
-            return Err(bad("only add-ons have base requirements".into()));
-        }
-        if let Some(pct) = p.min_percent_of_base
-            && (pct == 0 || pct > 100)
-        {
-            return Err(bad(format!("min_percent_of_base {pct} is not in 1..=100")));
-        }
-        if let (Some(min), Some(max)) = (p.min_quantity, p.max_quantity)
-            && (min == 0 || min > max)
-        {
-            return Err(bad(format!(
-                "min_quantity {min} / max_quantity {max} make no sense"
-            )));
-        }
-        if p.has_keys
-            && !matches!(
-                p.kind,
-                ProductKind::SoftwareSubscription | ProductKind::PerpetualSoftware
-            )
-        {
-            return Err(bad("only software products have keys".into()));
-        }
-        if let Some(c) = p.prices_include_tax_in.iter().find(|c| !is_country_code(c)) {
-            return Err(bad(format!(
-                "prices_include_tax_in has a bad country code `{c}`"
-            )));
-        }
-        if p.trial && p.plan(Some(Term::P1Y), Billing::Monthly).is_none() {
-            return Err(bad(
-                "a trial converts to P1Y billed monthly (TRI-2), which the product must offer"
-                    .into(),
-            ));
+            return Err("only add-ons have base requirements".into());
         }
         Ok(())
     }

@@ -7,19 +7,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::calendar::{Billing, Term};
+// Payload vocabulary owned by the events (a stored event must not change when
+// a command does), re-exported for the commands that carry it.
+pub use crate::event::{ScheduledChange, Segment};
 
 fn yes() -> bool {
     true
-}
-
-/// A customer's market segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Segment {
-    Commercial,
-    Education,
-    Government,
-    Nonprofit,
 }
 
 /// One line item of a purchase order.
@@ -57,32 +50,6 @@ pub enum KeyType {
     #[default]
     MAK,
     KMS,
-}
-
-/// The next-term instructions of REN-4. Every field is optional; at least one is set.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScheduledChange {
-    #[serde(default)]
-    pub product_id: Option<String>,
-    #[serde(default)]
-    pub quantity: Option<u32>,
-    #[serde(default)]
-    pub term: Option<Term>,
-    #[serde(default)]
-    pub billing: Option<Billing>,
-    #[serde(default)]
-    pub coterm_date: Option<NaiveDate>,
-}
-
-impl ScheduledChange {
-    pub fn is_empty(&self) -> bool {
-        self.product_id.is_none()
-            && self.quantity.is_none()
-            && self.term.is_none()
-            && self.billing.is_none()
-            && self.coterm_date.is_none()
-    }
 }
 
 /// Software choices of a key or download request (KEY-1).

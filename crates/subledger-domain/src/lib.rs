@@ -4,6 +4,22 @@
 //!
 //! The customer is the consistency boundary: one stream per customer holds its
 //! relationships, subscriptions (of every partner), orders and transfers.
+//!
+//! Modules depend on each other in one direction only, each on those above it:
+//!
+//! 1. [`actor`], [`money`], [`calendar`]: words with no rules of their own;
+//!    [`catalog`] and [`policy`]: what is on offer and the fixed numbers.
+//! 2. [`event`]: what happened, with the payload vocabulary it owns.
+//! 3. [`state`]: the fold of events and its indexes, due work included. It
+//!    applies what events record and decides nothing.
+//! 4. [`billing`]: the amounts of charges and credits, read off a subscription.
+//! 5. [`time`]: time-driven work, decided from the state and priced by billing.
+//! 6. [`command`], [`rejection`], then [`decide`](mod@decide): what is asked and the answer.
+//! 7. [`view`] and [`invariants`]: read and check what the layers above produce.
+//!
+//! Architecture invariant: events import nothing from commands (a stored
+//! event must not change when the API's command shape does), and the fold
+//! never imports billing, time or decide.
 
 pub mod actor;
 pub mod billing;

@@ -4,53 +4,17 @@
 //! stamped with its own due instant, in the order they fall due.
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::billing;
-use crate::calendar::{Billing, BillingSchedule, Term, day_after, start_of_day, term_end_date};
+use crate::calendar::{Billing, Term, day_after, term_end_date};
 use crate::catalog::Catalog;
-use crate::command::ScheduledChange;
+use crate::event::ScheduledChange;
 use crate::event::{
     BillingReason, CancelReason, Event, EventData, ExpiryReason, SeatBatch, SubscriptionRenewed,
 };
 use crate::policy::{SEVEN_DAYS, TRIAL_SEATS, cancellation_window};
+pub use crate::state::Due;
 use crate::state::{CustomerState, Status, Subscription};
-
-/// One piece of due work.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub enum Due {
-    /// A billing period starts within the term (BIL-2).
-    PeriodCharge(Uuid),
-    /// The term ends: renew, convert, expire or cancel (REN-1..6, TRI-2, CAN-3).
-    TermEnd(Uuid),
-    /// An unanswered transfer request lapses (TRF-5).
-    TransferExpiry(Uuid),
-}
-
-/// The due instant of each piece of work for one subscription.
-pub(crate) fn subscription_due(
-    s: &Subscription,
-) -> impl Iterator<Item = (DateTime<Utc>, Due)> + use<> {
-    let term_end = s
-        .term_ends_at()
-        .map(|at| (at, Due::TermEnd(s.subscription_id)));
-    let period = next_period_start(s).map(|at| (at, Due::PeriodCharge(s.subscription_id)));
-    term_end.into_iter().chain(period)
-}
-
-fn next_period_start(s: &Subscription) -> Option<DateTime<Utc>> {
-    if s.trial {
-        return None;
-    }
-    let end = s.term_end_date?;
-    let schedule = BillingSchedule::new(s.billing_anchor, end, s.billing)?;
-    let billed = s.billed_until?;
-    schedule
-        .next_period_after(billed)
-        .map(|p| start_of_day(p.start))
-}
 
 /// The earliest due work of the customer, if any.
 pub fn next_due(state: &CustomerState) -> Option<(DateTime<Utc>, Due)> {
@@ -117,7 +81,7 @@ pub fn run_due(
             let Some(s) = state.subscriptions.get(&id) else {
                 return out;
             };
-            if let Some(period) = billing::current_period(s, at.date_naive()) {
+            if let Some(period) = s.current_period(at.date_naive()) {
                 emit(billing::period_charge(s, period, BillingReason::PeriodStart).into_event());
             }
         }
@@ -169,8 +133,10 @@ fn term_end(
         return;
     }
     let renewed = renewal(s, at, catalog);
+    // The renewed term's charge is priced on the subscription as the fold will
+    // leave it.
     let mut after = s.clone();
-    apply_renewal(&mut after, &renewed);
+    after.apply_renewed(&renewed);
     if s.trial {
         emit(EventData::TrialConverted {
             subscription_id: id,
@@ -186,7 +152,7 @@ fn term_end(
         BillingReason::Renewal
     };
     emit(EventData::SubscriptionRenewed(renewed));
-    if let Some(period) = billing::current_period(&after, at.date_naive()) {
+    if let Some(period) = after.current_period(at.date_naive()) {
         emit(billing::period_charge(&after, period, reason).into_event());
     }
 }
@@ -255,17 +221,6 @@ fn renewal(s: &Subscription, at: DateTime<Utc>, catalog: &Catalog) -> Subscripti
         applied_change: applied,
         converted_from_trial: s.trial,
     }
-}
-
-fn apply_renewal(s: &mut Subscription, r: &SubscriptionRenewed) {
-    s.quantity = r.quantity;
-    s.term = Some(r.term);
-    s.billing = r.billing;
-    s.unit_price = r.unit_price.clone();
-    s.billing_anchor = r.billing_anchor;
-    s.term_end_date = Some(r.term_end_date);
-    s.product_id = r.product_id.clone();
-    s.trial = false;
 }
 
 /// The instant a subscription's current term renews, if it will (VIEW-1).

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::calendar::{Billing, Term};
 use crate::catalog::ProductKind;
-use crate::command::ScheduledChange;
+use crate::event::ScheduledChange;
 use crate::state::{Status, Subscription};
 
 /// One reducible seat batch (SEAT-5).

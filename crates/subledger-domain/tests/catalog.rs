@@ -442,6 +442,18 @@ fn cat_2_prices_are_non_negative_integer_minor_units_of_an_iso_currency() {
 }
 
 #[test]
+fn cat_2_a_misspelt_price_field_is_refused() {
+    // Money accepts unknown fields in stored events; the catalog's prices do not.
+    let result = custom(json!({"product_id":"x","name":"X","kind":"license",
+        "plans":[{"term":"P1M","billing":"monthly",
+            "unit_price":{"amount_minor":1,"currency":"EUR","amount_major":0}}]}));
+    match result {
+        Err(CatalogError::Parse(e)) => assert!(e.contains("unknown field `amount_major`"), "{e}"),
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+}
+
+#[test]
 fn cat_2_the_flags_take_effect_on_commands() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     // cancellable: false.

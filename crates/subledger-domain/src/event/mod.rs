@@ -3,15 +3,23 @@
 //! consult the catalog later. The actor, command id and instant live in the
 //! envelope ([`Event`]); the payload is [`EventData`].
 
-use chrono::{DateTime, NaiveDate, Utc};
+mod payload;
+mod vocabulary;
+
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::actor::{Actor, Role};
-use crate::calendar::{Billing, Term};
-use crate::catalog::ProductKind;
-use crate::command::{ScheduledChange, Segment};
+use crate::actor::Actor;
 use crate::money::Money;
+
+pub use payload::{
+    BillingLine, KeyAccess, OrderLine, SeatBatch, SubscriptionCreated, SubscriptionRenewed,
+};
+pub use vocabulary::{
+    BillingReason, CancelReason, ClearReason, ExpiryReason, Origin, ScheduledChange, Segment,
+    UpgradeMode,
+};
 
 /// One event: when, why (the command and actor; none for time-driven work) and what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,222 +32,6 @@ pub struct Event {
     pub actor: Option<Actor>,
     #[serde(flatten)]
     pub data: EventData,
-}
-
-/// How a subscription came to be.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Origin {
-    Purchase {
-        order_id: Uuid,
-    },
-    Upgrade {
-        source_subscription_id: Uuid,
-    },
-    TrialConversion {
-        trial_subscription_id: Uuid,
-    },
-    Transfer {
-        transfer_id: Uuid,
-        source_subscription_id: Uuid,
-    },
-}
-
-/// A line of an order as bought.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderLine {
-    pub subscription_id: Uuid,
-    pub product_id: String,
-    pub product_name: String,
-    pub quantity: u32,
-    pub term: Option<Term>,
-    pub billing: Billing,
-    pub trial: bool,
-    pub auto_renew: bool,
-    pub promotion_id: Option<String>,
-    pub unit_price: Money,
-}
-
-/// Why money was charged or credited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BillingReason {
-    // Charges.
-    Purchase,
-    PeriodStart,
-    Renewal,
-    SeatsAdded,
-    UpgradeTarget,
-    TransferTarget,
-    TrialConversion,
-    // Credits.
-    SeatsReduced,
-    Cancelled,
-    UpgradeSource,
-    TransferSource,
-}
-
-/// A charge or credit of one subscription for one billing period (BIL).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BillingLine {
-    pub customer_id: Uuid,
-    pub subscription_id: Uuid,
-    pub partner_id: Uuid,
-    pub product_id: String,
-    pub seats: u32,
-    pub unit_price: Money,
-    pub amount: Money,
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    /// BIL-5 figures behind the amount, so an auditor can recompute it:
-    /// `amount = unit_price × seats × days_charged / price_days`, rounded half up.
-    /// `price_days` is the period's length, or its nominal length when the term
-    /// cuts the period short (a coterminous end date). Full refunds (BIL-7) give
-    /// back what was charged and do not follow the formula.
-    pub period_days: u32,
-    pub price_days: u32,
-    pub days_charged: u32,
-    pub tax_inclusive: bool,
-    pub reason: BillingReason,
-}
-
-/// A seat batch (SEAT-1/2): seats added together, reducible until a deadline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SeatBatch {
-    pub seats: u32,
-    pub added_at: DateTime<Utc>,
-    pub refundable_until: DateTime<Utc>,
-}
-
-/// How an upgrade was carried out (UPG-3/4/5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UpgradeMode {
-    /// Full upgrade in place: same id, new product (UPG-3).
-    InPlace,
-    /// Partial upgrade into a new coterminous subscription (UPG-4).
-    NewSubscription,
-    /// Into an existing subscription of the target product (UPG-5).
-    IntoExisting,
-}
-
-/// Why a scheduled change went away (REN-5, TRI-6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClearReason {
-    Requested,
-    Cancelled,
-    AutoRenewOff,
-    QuantityChanged,
-    Upgraded,
-    TrialConverted,
-    Applied,
-}
-
-/// Why a subscription ended as `cancelled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CancelReason {
-    Requested,
-    /// A scheduled marketplace cancellation took effect at term end (CAN-3).
-    ScheduledAtTermEnd,
-    /// A full upgrade into an existing subscription left it with no seats (UPG-5).
-    UpgradedAway,
-}
-
-/// Why a subscription expired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExpiryReason {
-    AutoRenewOff,
-    SuspendedAtTermEnd,
-    TrialEnded,
-    TrialConverted,
-}
-
-/// What was done with a software product (KEY-3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyAction {
-    RevealKey,
-    Download,
-    CopyLink,
-}
-
-/// One entry of the key-access activity log. Holds the key's fingerprint, never
-/// the key (KEY-1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeyAccess {
-    pub customer_id: Uuid,
-    pub subscription_id: Uuid,
-    pub partner_id: Uuid,
-    pub product_id: String,
-    pub product_name: String,
-    pub user: String,
-    pub role: Role,
-    pub version: Option<String>,
-    pub language: Option<String>,
-    pub os: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_fingerprint: Option<String>,
-}
-
-/// A subscription as created (purchase, upgrade, conversion or transfer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubscriptionCreated {
-    pub subscription_id: Uuid,
-    pub customer_id: Uuid,
-    pub partner_id: Uuid,
-    pub reseller_id: Option<Uuid>,
-    pub origin: Origin,
-    pub product_id: String,
-    pub product_name: String,
-    pub kind: ProductKind,
-    /// Add-ons: the base products they need (for SUS-3 and PUR-6/7).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub addon_of: Vec<String>,
-    pub quantity: u32,
-    pub trial: bool,
-    pub term: Option<Term>,
-    pub billing: Billing,
-    pub unit_price: Money,
-    pub tax_inclusive: bool,
-    pub auto_renew: bool,
-    pub promotion_id: Option<String>,
-    pub term_start: DateTime<Utc>,
-    /// Billing periods are aligned to this date (BIL-2).
-    pub billing_anchor: NaiveDate,
-    pub term_end_date: Option<NaiveDate>,
-    /// Until when an immediate cancellation is accepted (CAN-1/2/3); `None` when
-    /// it never is (upgrades UPG-6, transfers TRF-3).
-    pub cancellation_allowed_until: Option<DateTime<Utc>>,
-    /// The seat batch opened by this creation (SEAT-2), if reducible.
-    pub seat_batch: Option<SeatBatch>,
-    pub cancellable: bool,
-    pub has_keys: bool,
-    /// Software bought before 2021-10-14 never auto-renews and is listed only
-    /// among orders (REN-3, VIEW-2).
-    pub legacy_software: bool,
-}
-
-/// The new term a renewal (or a trial's conversion at its end) starts (REN-2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubscriptionRenewed {
-    pub subscription_id: Uuid,
-    pub product_id: String,
-    pub product_name: String,
-    pub quantity: u32,
-    pub term: Term,
-    pub billing: Billing,
-    pub unit_price: Money,
-    pub term_start: DateTime<Utc>,
-    pub billing_anchor: NaiveDate,
-    pub term_end_date: NaiveDate,
-    pub cancellation_allowed_until: Option<DateTime<Utc>>,
-    pub seat_batch: SeatBatch,
-    pub applied_change: Option<ScheduledChange>,
-    /// True when this renewal is a trial's conversion into the paid offer (TRI-2).
-    pub converted_from_trial: bool,
 }
 
 /// Every event type. Serialized as `{ "type": …, "data": { … } }`, as API.md shows.
@@ -417,21 +209,7 @@ impl EventData {
         use EventData::*;
         match self {
             OrderPlaced { lines, .. } => lines.iter().map(|l| l.subscription_id).collect(),
-            SubscriptionCreated(c) => match &c.origin {
-                Origin::Upgrade {
-                    source_subscription_id,
-                }
-                | Origin::Transfer {
-                    source_subscription_id,
-                    ..
-                } => vec![c.subscription_id, *source_subscription_id],
-                Origin::TrialConversion {
-                    trial_subscription_id,
-                } => vec![c.subscription_id, *trial_subscription_id],
-                Origin::Purchase { .. } => vec![c.subscription_id],
-            },
-            Charged(l) | Credited(l) => vec![l.subscription_id],
-            SubscriptionRenewed(r) => vec![r.subscription_id],
+            SubscriptionCreated(c) => c.subscription_ids(),
             SubscriptionUpgraded {
                 subscription_id,
                 target_subscription_id,
@@ -462,8 +240,19 @@ impl EventData {
                 .chain(new_subscription_ids)
                 .copied()
                 .collect(),
+            _ => self.single_subscription_id().into_iter().collect(),
+        }
+    }
+
+    /// The subscription of an event about exactly one; `None` for events about
+    /// several (listed, so a new event type must be placed) or none.
+    fn single_subscription_id(&self) -> Option<Uuid> {
+        use EventData::*;
+        match self {
+            Charged(l) | Credited(l) => Some(l.subscription_id),
+            SubscriptionRenewed(r) => Some(r.subscription_id),
             KeyRevealed(k) | SoftwareDownloaded(k) | DownloadLinkCopied(k) => {
-                vec![k.subscription_id]
+                Some(k.subscription_id)
             }
             SeatsAdded {
                 subscription_id, ..
@@ -492,13 +281,41 @@ impl EventData {
             }
             | SubscriptionExpired {
                 subscription_id, ..
-            } => vec![*subscription_id],
-            CustomerCreated { .. }
+            } => Some(*subscription_id),
+            OrderPlaced { .. }
+            | SubscriptionCreated(_)
+            | SubscriptionUpgraded { .. }
+            | TrialConverted { .. }
+            | SubscriptionTransferred { .. }
+            | TransferAccepted { .. }
+            | CustomerCreated { .. }
             | RelationshipRequested { .. }
             | RelationshipEstablished { .. }
             | TransferRequested { .. }
             | TransferRejected { .. }
-            | TransferExpired { .. } => Vec::new(),
+            | TransferExpired { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// GEN-1: a stored event written by a newer version, with fields this one
+    /// does not know in the envelope's actor and in a scheduled change, still
+    /// reads. (`Money` alone stays strict, BIL-1: an unknown qualifier such as a
+    /// scale would change what `amount_minor` means.)
+    #[test]
+    fn stored_payloads_accept_fields_they_do_not_know() {
+        let json = r#"{"at":"2025-04-19T12:00:00Z",
+            "actor":{"user":"u","partner_id":"a0000000-0000-4000-8000-00000000000a","roles":["admin_agent"],"team":"x"},
+            "type":"ScheduledChangeSet","data":{"subscription_id":"5ab00000-0000-4000-8000-000000000001",
+            "change":{"product_id":null,"quantity":15,"term":null,"billing":null,"coterm_date":null,"seats_note":"y"}}}"#;
+        let event: Event = serde_json::from_str(json).expect("reads");
+        match event.data {
+            EventData::ScheduledChangeSet { change, .. } => assert_eq!(change.quantity, Some(15)),
+            other => panic!("read as {other:?}"),
         }
     }
 }
