@@ -20,7 +20,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 use subledger_app::codec::data_json;
-use subledger_app::projections::customer_as_of;
+use subledger_app::read_side::customer_as_of;
 use subledger_domain::event::OrderLine;
 use subledger_domain::state::Order;
 use subledger_domain::view::{

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use subledger_app::projections::customer_as_of;
+use subledger_app::read_side::customer_as_of;
 use subledger_app::workload::Workload;
 use subledger_app::{
     Ledger, LedgerConfig, MemoryKeyVault, Projections, ReplayOptions, SimulatedClock, replay,

@@ -152,8 +152,16 @@ mod tests {
     #[tokio::test]
     async fn a_start_at_or_past_the_head_reads_nothing() {
         let store = store_with(5).await;
-        assert!(walk(&mut ReadAllPages::new(&store, 5, 5, 2)).await.is_empty());
-        assert!(walk(&mut ReadAllPages::new(&store, 7, 5, 2)).await.is_empty());
+        assert!(
+            walk(&mut ReadAllPages::new(&store, 5, 5, 2))
+                .await
+                .is_empty()
+        );
+        assert!(
+            walk(&mut ReadAllPages::new(&store, 7, 5, 2))
+                .await
+                .is_empty()
+        );
         // A page size of 0 still makes progress.
         assert_eq!(
             walk(&mut ReadAllPages::new(&store, 3, 5, 0)).await,
