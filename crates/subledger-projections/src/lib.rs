@@ -27,9 +27,9 @@ mod error;
 pub mod export;
 pub mod model;
 
-pub use db::{Batch, BillingFilter, Checkpoint, KeyAccessFilter, ProjectionDb};
+pub use db::{Batch, BillingFilter, Checkpoint, HistoryFilter, KeyAccessFilter, ProjectionDb};
 pub use error::ProjectionError;
 pub use model::{
-    Applied, BillingRow, CustomerEntry, KeyAccessRow, KeyAction, LineKind, MonthTotals, ReadModel,
-    Rows,
+    Applied, BillingRow, CustomerEntry, HistoryRow, Keep, KeyAccessRow, KeyAction, LineKind,
+    MonthTotals, ReadModel, Rows,
 };

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use subledger_domain::CustomerState;
-use subledger_projections::model;
+use subledger_projections::model::{self, Keep};
 use subledger_projections::{Applied, CustomerEntry, ProjectionDb, Rows};
 use subledger_store::EventStore;
 use uuid::Uuid;
@@ -61,7 +61,7 @@ pub async fn customer_as_of(
                 event: &event,
             },
             &mut rows,
-            None,
+            Keep::NOTHING,
         )?;
         rows = Rows::default();
     }

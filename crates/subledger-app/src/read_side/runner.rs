@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use subledger_projections::model::{self, STATE_CHECKPOINT_EVERY};
+use subledger_projections::model::{self, Keep};
 use subledger_projections::{Applied, Batch, Checkpoint, CustomerEntry, ProjectionDb, Rows};
 use subledger_store::{EventStore, RecordedEvent};
 use tokio::sync::watch;
@@ -118,7 +118,8 @@ fn apply_batch(
         let Some(customer) = stream_customer(&r.stream) else {
             continue;
         };
-        let event = codec::decode_for_read_models(r)?;
+        // The whole envelope: the history keeps each event's actor.
+        let (event, _) = codec::decode(r)?;
         let entry = match working.entry(customer) {
             Entry::Occupied(o) => o.into_mut(),
             Entry::Vacant(v) => v.insert(
@@ -136,7 +137,7 @@ fn apply_batch(
                 event: &event,
             },
             &mut rows,
-            Some(STATE_CHECKPOINT_EVERY),
+            Keep::PERSISTED,
         )?;
         to.at = Some(to.at.map_or(event.at, |m| m.max(event.at)));
     }
