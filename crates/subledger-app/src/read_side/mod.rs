@@ -1,6 +1,7 @@
 //! The read side of the app: the projections' runner and the handle the API
-//! reads through ([`Projections`]), time travel ([`customer_as_of`], VIEW-4), a
-//! subscription's timeline for the offline tools ([`timeline`]), and their errors.
+//! reads through ([`Projections`]), time travel ([`customer_as_of`], VIEW-4), and for the
+//! offline tools a subscription's timeline ([`timeline()`]) and a partner's
+//! key-access log ([`key_access_log`]); and their errors.
 //!
 //! The runner follows the log with the store's catch-up subscription from the
 //! projections' checkpoint, applies what is ready in one batch (up to
@@ -10,7 +11,10 @@
 //! error it starts again from the stored checkpoint, with backoff.
 
 mod as_of;
+mod gist;
+mod key_access;
 mod runner;
+mod timeline;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +27,9 @@ use uuid::Uuid;
 use crate::codec::DecodeError;
 
 pub use as_of::customer_as_of;
+pub use gist::gist;
+pub use key_access::key_access_log;
+pub use timeline::{Timeline, TimelineEvent, timeline};
 
 /// The most events taken from the subscription at once.
 pub const BATCH_EVENTS: usize = 4096;
