@@ -9,6 +9,10 @@
 //!
 //! Committed customer states are also kept in memory (a bounded cache of
 //! `Arc`s), so the API's reads of a hot customer do not decode its state again.
+//!
+//! Here: opening, the reader pool, the cache and the lookups by id; `schema`: the
+//! tables and their version; `commit`: writing a batch, table by table;
+//! `queries`: the filtered reads, time-travel starts and the whole model at once.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
