@@ -129,7 +129,7 @@ struct ServeArgs {
     read_wait: Duration,
     /// The most events one projection transaction holds while catching up with a
     /// backlog (bigger: faster catch-up; smaller: finer checkpoints).
-    #[arg(long, default_value_t = subledger_app::projections::CATCH_UP_EVENTS)]
+    #[arg(long, default_value_t = subledger_app::read_side::CATCH_UP_EVENTS)]
     projection_batch: usize,
 }
 

@@ -4,15 +4,16 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
-use subledger_app::codec;
+use subledger_app::read_side::key_access_log;
 use subledger_domain::{Action, Actor};
+use subledger_projections::KeyAccessRow;
 use subledger_projections::export::{Format, write_key_access};
-use subledger_projections::{KeyAccessFilter, KeyAccessRow};
+use uuid::Uuid;
 
-use super::{Source, bad, parse_instant, scan_log, show_instant};
+use super::{Source, bad, parse_instant, show_instant};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -57,9 +58,6 @@ pub async fn run(cmd: AuditCommand) -> Result<()> {
     }
 }
 
-/// The key event types, to decode nothing else.
-const KEY_EVENTS: [&str; 3] = ["KeyRevealed", "SoftwareDownloaded", "DownloadLinkCopied"];
-
 async fn key_access(args: KeyAccessArgs) -> Result<()> {
     let from = parse_instant("--from", &args.from)?;
     let to = parse_instant("--to", &args.to)?;
@@ -67,63 +65,15 @@ async fn key_access(args: KeyAccessArgs) -> Result<()> {
         return Err(bad("--to is before --from"));
     }
     let opened = args.source.open().await?;
-    let actor = acting(&args)?;
-    let Some(partner) = actor
-        .partner_id
-        .filter(|_| Action::ReadKeyAccessLog.allows(&actor))
-    else {
-        let roles: Vec<&str> = actor.roles.iter().map(|r| r.as_str()).collect();
-        let allowed: Vec<&str> = Action::ReadKeyAccessLog
-            .allowed_roles()
-            .iter()
-            .map(|r| r.as_str())
-            .collect();
-        return Err(bad(format!(
-            "GEN-3: {} (roles: {}) may not read the key-access activity log; only a partner's {} may",
-            actor.user,
-            if roles.is_empty() {
-                "none".to_owned()
-            } else {
-                roles.join(", ")
-            },
-            allowed.join(", ")
-        )));
-    };
-    let wanted = |r: &KeyAccessRow| r.partner_id == partner && r.at >= from && r.at < to;
-
-    // What the projections hold up to their checkpoint, then the log after it:
-    // the log is the truth, the projections only a head start.
-    let mut rows = Vec::new();
-    let mut after = 0;
-    if let Some(db) = &opened.projections {
-        let checkpoint = db
-            .checkpoint()
-            .context("reading the projections' checkpoint")?;
-        rows = db
-            .key_access(&KeyAccessFilter {
-                partner_id: Some(partner),
-                from: Some(from),
-                to: Some(to),
-                after: 0,
-                limit: usize::MAX,
-            })
-            .context("reading the key-access log of the projections")?;
-        rows.retain(|r| r.position <= checkpoint.position);
-        after = checkpoint.position;
-    }
-    scan_log(opened.store.as_ref(), after, |r| {
-        if KEY_EVENTS.contains(&r.event_type.as_str()) {
-            let (event, _) = codec::decode(r)?;
-            if let Some(row) = KeyAccessRow::from_event(r.position, &event)
-                && wanted(&row)
-            {
-                rows.push(row);
-            }
-        }
-        Ok(true)
-    })
+    let partner = allowed_partner(&acting(&args)?)?;
+    let rows = key_access_log(
+        opened.store.as_ref(),
+        opened.projections.as_ref(),
+        partner,
+        from,
+        to,
+    )
     .await?;
-
     let mut out = std::io::stdout().lock();
     match args.format {
         AuditFormat::Csv => write_key_access(&mut out, &rows, Format::Csv)?,
@@ -140,6 +90,32 @@ async fn key_access(args: KeyAccessArgs) -> Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// GEN-3: the actor's partner, if its roles may read the key-access log.
+fn allowed_partner(actor: &Actor) -> Result<Uuid> {
+    if let Some(partner) = actor
+        .partner_id
+        .filter(|_| Action::ReadKeyAccessLog.allows(actor))
+    {
+        return Ok(partner);
+    }
+    let roles: Vec<&str> = actor.roles.iter().map(|r| r.as_str()).collect();
+    let allowed: Vec<&str> = Action::ReadKeyAccessLog
+        .allowed_roles()
+        .iter()
+        .map(|r| r.as_str())
+        .collect();
+    Err(bad(format!(
+        "GEN-3: {} (roles: {}) may not read the key-access activity log; only a partner's {} may",
+        actor.user,
+        if roles.is_empty() {
+            "none".to_owned()
+        } else {
+            roles.join(", ")
+        },
+        allowed.join(", ")
+    )))
 }
 
 /// The actor named by `--as` in the auth file.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
-use subledger_app::projections::customer_as_of;
+use subledger_app::read_side::customer_as_of;
 use subledger_domain::view::{
     CSV_HEADER, SubscriptionView, csv_field, csv_row, listed_among_subscriptions,
 };

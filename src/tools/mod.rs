@@ -21,7 +21,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::{Args, Subcommand};
 use subledger_projections::ProjectionDb;
-use subledger_store::{EventStore, RecordedEvent, SqliteStore};
+use subledger_store::{EventStore, ReadAllPages, RecordedEvent, SqliteStore};
 
 /// The tools' subcommands, flattened into the program's own.
 #[derive(Debug, Subcommand)]
@@ -198,13 +198,9 @@ async fn scan_log(
     after: u64,
     mut f: impl FnMut(&RecordedEvent) -> Result<bool>,
 ) -> Result<()> {
-    let head = store.last_position().await?;
-    let mut position = after;
-    while position < head {
-        let page = store.read_all(position, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        position = last.position;
-        for r in page.iter().filter(|r| r.position <= head) {
+    let mut pages = ReadAllPages::to_head(store, after, PAGE).await?;
+    while let Some(page) = pages.next_page().await? {
+        for r in &page {
             if !f(r)? {
                 return Ok(());
             }

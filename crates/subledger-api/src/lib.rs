@@ -5,13 +5,15 @@
 //! accepting and lets in-flight requests finish.
 
 pub mod auth;
+mod billing;
 mod commands;
 mod error;
 mod extract;
+mod feed;
 mod inflight;
+mod key_access;
 mod openapi;
 mod reads;
-mod scans;
 mod system;
 mod telemetry;
 
@@ -149,20 +151,26 @@ pub fn router(
         .layer(DefaultBodyLimit::max(body_limit));
     Router::new()
         .route("/v1/commands", post(commands::post_command))
-        .route("/v1/subscriptions/{id}", get(reads::get_subscription))
+        .route(
+            "/v1/subscriptions/{id}",
+            get(reads::subscriptions::get_subscription),
+        )
         .route(
             "/v1/subscriptions/{id}/refundable-seats",
-            get(reads::refundable_seats),
+            get(reads::subscriptions::refundable_seats),
         )
-        .route("/v1/subscriptions/{id}/history", get(reads::history))
+        .route(
+            "/v1/subscriptions/{id}/history",
+            get(reads::history::history),
+        )
         .route(
             "/v1/customers/{id}/subscriptions",
-            get(reads::list_subscriptions),
+            get(reads::subscriptions::list_subscriptions),
         )
-        .route("/v1/customers/{id}/orders", get(reads::list_orders))
-        .route("/v1/billing/lines", get(scans::billing_lines))
-        .route("/v1/audit/key-access", get(scans::key_access))
-        .route("/v1/events", get(scans::event_feed))
+        .route("/v1/customers/{id}/orders", get(reads::orders::list_orders))
+        .route("/v1/billing/lines", get(billing::billing_lines))
+        .route("/v1/audit/key-access", get(key_access::key_access))
+        .route("/v1/events", get(feed::event_feed))
         .route("/v1/catalog", get(system::catalog))
         .route("/v1/clock", get(system::get_clock))
         .route("/v1/clock/advance", post(system::advance_clock))

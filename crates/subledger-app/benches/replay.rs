@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use subledger_app::projections::customer_as_of;
+use subledger_app::read_side::customer_as_of;
 use subledger_app::workload::Workload;
 use subledger_app::{
     CommandRequest, Ledger, LedgerConfig, MemoryKeyVault, Projections, ReplayOptions,

@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use subledger_projections::{Applied, ReadModel};
-use subledger_store::{EventStore, RecordedEvent};
+use subledger_store::{EventStore, ReadAllPages, RecordedEvent};
 use uuid::Uuid;
 
 use crate::codec::{self, stream_customer};
-use crate::projections::ReadError;
+use crate::read_side::ReadError;
 
 /// How a replay runs.
 #[derive(Debug, Clone)]
@@ -82,20 +82,18 @@ pub async fn replay(
                 .map_err(|e| ReadError::Task(e.to_string()))?,
         );
     }
-    let mut position = 0u64;
+    let mut pages = ReadAllPages::new(store.as_ref(), 0, head, options.page);
     let mut read = 0u64;
     let mut failed = None;
-    while position < head {
-        let page = match store.read_all(position, options.page).await {
-            Ok(p) => p,
+    loop {
+        let page = match pages.next_page().await {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
             Err(e) => {
                 failed = Some(ReadError::from(e));
                 break;
             }
         };
-        let Some(last) = page.last() else { break };
-        position = last.position;
-        let page: Vec<RecordedEvent> = page.into_iter().filter(|r| r.position <= head).collect();
         read += page.len() as u64;
         let page = Arc::new(page);
         // A worker that stopped has failed; its error comes out of `join`.
@@ -119,7 +117,7 @@ pub async fn replay(
         return Err(e);
     }
     let mut model = ReadModel::merge(parts);
-    model.position = model.position.max(position.min(head));
+    model.position = model.position.max(pages.position());
     let stats = ReplayStats {
         events_read: read,
         head,

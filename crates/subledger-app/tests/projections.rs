@@ -11,14 +11,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use subledger_app::projections::customer_as_of;
+use subledger_app::read_side::customer_as_of;
 use subledger_app::workload::Workload;
 use subledger_app::{
     Ledger, LedgerConfig, MemoryKeyVault, Projections, ReplayOptions, SimulatedClock, replay,
 };
-use subledger_domain::{Catalog, CustomerState, invariants};
-use subledger_projections::ProjectionDb;
+use subledger_domain::{Catalog, CustomerState, Event, invariants};
 use subledger_projections::export::{Format, write_all};
+use subledger_projections::{HistoryFilter, ProjectionDb};
 use subledger_store::{EventStore, SqliteConfig, SqliteStore, Synchronous};
 use uuid::Uuid;
 
@@ -243,5 +243,54 @@ async fn a_replay_as_of_an_instant_equals_the_states_seen_then() {
     assert!(checked > 0);
     assert!(model.customers.len() > 1);
     assert!(model.rows.billing.iter().all(|b| b.at <= at));
+    r.runner.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn view_5_the_history_table_holds_exactly_each_subscriptions_events_of_the_log() {
+    let r = run(5, 8, 600).await;
+    let db = r.projections.db();
+    let mut subscriptions = 0;
+    let mut customers: Vec<Uuid> = r.seen.iter().map(|s| s.1).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    for customer in customers {
+        let records = r
+            .store
+            .read_stream(&subledger_app::codec::customer_stream(customer), 0)
+            .await
+            .unwrap();
+        let events: Vec<(u64, u64, Event)> = records
+            .iter()
+            .map(|rec| {
+                let (e, _) = subledger_app::codec::decode(rec).unwrap();
+                (rec.version, rec.position, e)
+            })
+            .collect();
+        let entry = db.customer(customer).unwrap().unwrap();
+        for id in entry.state.subscriptions.keys() {
+            subscriptions += 1;
+            // What the API answered before the table: the stream, filtered.
+            let expected: Vec<_> = events
+                .iter()
+                .filter(|(_, _, e)| e.data.subscription_ids().contains(id))
+                .cloned()
+                .collect();
+            let held: Vec<_> = db
+                .history(&HistoryFilter {
+                    subscription_id: *id,
+                    after: 0,
+                    until: None,
+                    limit: usize::MAX,
+                })
+                .unwrap()
+                .into_iter()
+                .map(|h| (h.version, h.position, h.event))
+                .collect();
+            assert!(!held.is_empty(), "subscription {id} has no history");
+            assert!(held == expected, "subscription {id}: the history differs");
+        }
+    }
+    assert!(subscriptions > 10, "only {subscriptions} subscriptions");
     r.runner.abort();
 }

@@ -13,8 +13,8 @@
 //!
 //! The read models of subscriptions, orders and refundable seats are the customer
 //! states of the domain's own fold (`CustomerState::apply`), so a view read here
-//! is the view the ledger decides on. Billing lines, their monthly totals and the
-//! key-access activity log are rows. No row holds a software key: key events
+//! is the view the ledger decides on. Billing lines, their monthly totals, the
+//! key-access activity log and each subscription's history (VIEW-5) are rows. No row holds a software key: key events
 //! carry only the key's fingerprint, and the activity log drops even that.
 //!
 //! This crate does no async and knows nothing of the store: the caller decodes
@@ -27,9 +27,9 @@ mod error;
 pub mod export;
 pub mod model;
 
-pub use db::{Batch, BillingFilter, Checkpoint, KeyAccessFilter, ProjectionDb};
+pub use db::{Batch, BillingFilter, Checkpoint, HistoryFilter, KeyAccessFilter, ProjectionDb};
 pub use error::ProjectionError;
 pub use model::{
-    Applied, BillingRow, CustomerEntry, KeyAccessRow, KeyAction, LineKind, MonthTotals, ReadModel,
-    Rows,
+    Applied, BillingRow, CustomerEntry, HistoryRow, Keep, KeyAccessRow, KeyAction, LineKind,
+    MonthTotals, ReadModel, Rows,
 };

@@ -14,6 +14,30 @@ use crate::ProjectionError;
 /// its stream, so reading it as of any instant folds at most this many events.
 pub const STATE_CHECKPOINT_EVERY: u64 = 256;
 
+/// What [`apply`] keeps beyond the customer states and the rows every read model
+/// needs: the persisted projections keep states for time travel and each
+/// subscription's history; a replay in memory keeps neither (it would only grow).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keep {
+    /// Keep the customer's state each time its version reaches a multiple of this.
+    pub states_every: Option<u64>,
+    /// Keep a [`HistoryRow`] per subscription an event touches (VIEW-5).
+    pub history: bool,
+}
+
+impl Keep {
+    /// Nothing beyond the read models themselves (a replay).
+    pub const NOTHING: Keep = Keep {
+        states_every: None,
+        history: false,
+    };
+    /// What `projections.db` holds.
+    pub const PERSISTED: Keep = Keep {
+        states_every: Some(STATE_CHECKPOINT_EVERY),
+        history: true,
+    };
+}
+
 /// One decoded event with where it sits in the log.
 #[derive(Debug, Clone, Copy)]
 pub struct Applied<'a> {
@@ -152,6 +176,17 @@ impl KeyAccessRow {
     }
 }
 
+/// One event of a subscription's history (VIEW-5): every event whose data names
+/// the subscription, whole (the reader decides what of its actor to show).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    pub subscription_id: Uuid,
+    /// The event's version in its customer stream (the history's order and cursor).
+    pub version: u64,
+    pub position: u64,
+    pub event: Event,
+}
+
 /// Charges and credits of one customer with one partner in one month and currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonthTotals {
@@ -188,6 +223,7 @@ pub struct Rows {
     /// Where transfers live: (transfer, customer).
     pub transfers: Vec<(Uuid, Uuid)>,
     pub state_checkpoints: Vec<StateCheckpoint>,
+    pub history: Vec<HistoryRow>,
 }
 
 impl Rows {
@@ -197,6 +233,7 @@ impl Rows {
             && self.subscriptions.is_empty()
             && self.transfers.is_empty()
             && self.state_checkpoints.is_empty()
+            && self.history.is_empty()
     }
 }
 
@@ -208,14 +245,13 @@ pub enum Outcome {
     AlreadyApplied,
 }
 
-/// Applies one event to its customer's entry, adding the rows it raises to `rows`.
-/// With `checkpoint_every`, the entry is also kept for time travel each time its
-/// version reaches a multiple of it.
+/// Applies one event to its customer's entry, adding the rows it raises to `rows`,
+/// and what `keep` asks for beyond them.
 pub fn apply(
     entry: &mut CustomerEntry,
     e: Applied<'_>,
     rows: &mut Rows,
-    checkpoint_every: Option<u64>,
+    keep: Keep,
 ) -> Result<Outcome, ProjectionError> {
     if e.version <= entry.version {
         return Ok(Outcome::AlreadyApplied);
@@ -231,6 +267,35 @@ pub fn apply(
     entry.version = e.version;
     entry.last_position = e.position;
     entry.max_at = Some(entry.max_at.map_or(e.event.at, |m| m.max(e.event.at)));
+    add_rows(e, rows);
+    if keep.history {
+        // Once per subscription, however often the event names it.
+        let mut touched = e.event.data.subscription_ids();
+        touched.sort_unstable();
+        touched.dedup();
+        for subscription_id in touched {
+            rows.history.push(HistoryRow {
+                subscription_id,
+                version: e.version,
+                position: e.position,
+                event: e.event.clone(),
+            });
+        }
+    }
+    if keep
+        .states_every
+        .is_some_and(|n| n > 0 && e.version.is_multiple_of(n))
+    {
+        rows.state_checkpoints.push(StateCheckpoint {
+            customer_id: e.customer_id,
+            entry: entry.clone(),
+        });
+    }
+    Ok(Outcome::Applied)
+}
+
+/// The rows an event raises: billing lines, key accesses, where things live.
+fn add_rows(e: Applied<'_>, rows: &mut Rows) {
     match &e.event.data {
         EventData::Charged(line) => rows.billing.push(BillingRow {
             position: e.position,
@@ -270,13 +335,6 @@ pub fn apply(
         }
         _ => {}
     }
-    if checkpoint_every.is_some_and(|n| n > 0 && e.version.is_multiple_of(n)) {
-        rows.state_checkpoints.push(StateCheckpoint {
-            customer_id: e.customer_id,
-            entry: entry.clone(),
-        });
-    }
-    Ok(Outcome::Applied)
 }
 
 /// Every read model in memory: what a replay builds.
@@ -327,7 +385,7 @@ impl ReadModel {
             return Ok(());
         }
         let entry = self.customers.entry(e.customer_id).or_default();
-        if apply(entry, e, &mut self.rows, None)? == Outcome::Applied {
+        if apply(entry, e, &mut self.rows, Keep::NOTHING)? == Outcome::Applied {
             self.last_at = Some(self.last_at.map_or(e.event.at, |m| m.max(e.event.at)));
             match self.per_type.get_mut(e.event.data.type_name()) {
                 Some(n) => *n += 1,
@@ -359,6 +417,7 @@ impl ReadModel {
             out.rows.key_access.extend(p.rows.key_access);
             out.rows.subscriptions.extend(p.rows.subscriptions);
             out.rows.transfers.extend(p.rows.transfers);
+            out.rows.history.extend(p.rows.history);
         }
         out.rows.billing.sort_by_key(|r| r.position);
         out.rows.key_access.sort_by_key(|r| r.position);

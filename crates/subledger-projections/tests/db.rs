@@ -7,9 +7,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use subledger_domain::command::Segment;
 use subledger_domain::{Event, EventData};
-use subledger_projections::model::{self, Outcome};
+use subledger_projections::model::{self, Keep, Outcome};
 use subledger_projections::{
-    Applied, Batch, Checkpoint, CustomerEntry, ProjectionDb, ProjectionError, ReadModel, Rows,
+    Applied, Batch, Checkpoint, CustomerEntry, HistoryFilter, ProjectionDb, ProjectionError,
+    ReadModel, Rows,
 };
 use uuid::Uuid;
 
@@ -65,15 +66,15 @@ fn an_event_is_applied_once_and_a_gap_in_its_stream_is_refused() {
     let mut entry = CustomerEntry::default();
     let mut rows = Rows::default();
     assert_eq!(
-        model::apply(&mut entry, applied(1, 1, &a), &mut rows, None).unwrap(),
+        model::apply(&mut entry, applied(1, 1, &a), &mut rows, Keep::NOTHING).unwrap(),
         Outcome::Applied
     );
     assert_eq!(
-        model::apply(&mut entry, applied(1, 1, &a), &mut rows, None).unwrap(),
+        model::apply(&mut entry, applied(1, 1, &a), &mut rows, Keep::NOTHING).unwrap(),
         Outcome::AlreadyApplied
     );
     assert_eq!(entry.state.event_count, 1);
-    let gap = model::apply(&mut entry, applied(3, 3, &b), &mut rows, None).unwrap_err();
+    let gap = model::apply(&mut entry, applied(3, 3, &b), &mut rows, Keep::NOTHING).unwrap_err();
     assert!(
         matches!(
             gap,
@@ -85,7 +86,16 @@ fn an_event_is_applied_once_and_a_gap_in_its_stream_is_refused() {
         ),
         "{gap}"
     );
-    model::apply(&mut entry, applied(2, 2, &b), &mut rows, Some(2)).unwrap();
+    model::apply(
+        &mut entry,
+        applied(2, 2, &b),
+        &mut rows,
+        Keep {
+            states_every: Some(2),
+            history: false,
+        },
+    )
+    .unwrap();
     assert_eq!((entry.version, entry.last_position), (2, 2));
     assert_eq!(entry.max_at, Some(at("2026-01-01T00:00:01Z")));
     assert_eq!(rows.state_checkpoints.len(), 1, "kept at version 2");
@@ -99,7 +109,7 @@ fn a_batch_commits_with_its_checkpoint_and_a_stale_one_writes_nothing() {
     let a = created("2026-01-01T00:00:00Z");
     let mut entry = CustomerEntry::default();
     let mut rows = Rows::default();
-    model::apply(&mut entry, applied(1, 1, &a), &mut rows, None).unwrap();
+    model::apply(&mut entry, applied(1, 1, &a), &mut rows, Keep::NOTHING).unwrap();
     let to = Checkpoint {
         position: 1,
         at: Some(a.at),
@@ -184,7 +194,16 @@ fn view_4_kept_states_start_time_travel_at_the_latest_state_not_past_the_instant
     let mut rows = Rows::default();
     for (i, e) in events.iter().enumerate() {
         let v = i as u64 + 1;
-        model::apply(&mut entry, applied(v, v, e), &mut rows, Some(1)).unwrap();
+        model::apply(
+            &mut entry,
+            applied(v, v, e),
+            &mut rows,
+            Keep {
+                states_every: Some(1),
+                history: false,
+            },
+        )
+        .unwrap();
     }
     db.commit(Batch {
         from: 0,
@@ -222,4 +241,92 @@ fn a_replay_as_of_an_instant_stops_each_customer_at_its_first_later_event() {
     assert_eq!(model.customers[&CUSTOMER].version, 1);
     assert_eq!(model.position, 2, "the log was read to its end");
     assert_eq!(model.events_applied(), 1);
+}
+
+fn auto_renew(when: &str, subscription_id: Uuid) -> Event {
+    Event {
+        at: at(when),
+        command_id: Some(Uuid::from_u128(0xC0)),
+        actor: Some(subledger_domain::Actor::partner(
+            "alice@a.example",
+            PARTNER,
+            &[subledger_domain::Role::GlobalAdmin],
+        )),
+        data: EventData::AutoRenewSet {
+            subscription_id,
+            enabled: false,
+        },
+    }
+}
+
+#[test]
+fn view_5_the_history_keeps_each_subscriptions_events_whole_and_filters_them_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ProjectionDb::open(dir.path().join("p.db")).unwrap();
+    let (one, two) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    let events = [
+        created("2026-01-01T00:00:00Z"),
+        related("2026-01-02T00:00:00Z"),
+        // Half a microsecond past midnight: not "at" midnight.
+        auto_renew("2026-01-03T00:00:00.000000500Z", one),
+        auto_renew("2026-01-04T00:00:00Z", two),
+        auto_renew("2026-01-05T00:00:00Z", one),
+    ];
+    let mut entry = CustomerEntry::default();
+    let mut rows = Rows::default();
+    let mut replayed = ReadModel::new(None);
+    for (i, e) in events.iter().enumerate() {
+        let v = i as u64 + 1;
+        model::apply(
+            &mut entry,
+            applied(10 + v, v, e),
+            &mut rows,
+            Keep::PERSISTED,
+        )
+        .unwrap();
+        replayed.apply(applied(10 + v, v, e)).unwrap();
+    }
+    assert!(
+        replayed.rows.history.is_empty(),
+        "a replay keeps no history"
+    );
+    db.commit(Batch {
+        from: 0,
+        to: Checkpoint {
+            position: 15,
+            at: entry.max_at,
+        },
+        customers: vec![(CUSTOMER, Arc::new(entry))],
+        rows,
+    })
+    .unwrap();
+    let read = |after: u64, until: Option<&str>, limit: usize| -> Vec<(u64, u64)> {
+        db.history(&HistoryFilter {
+            subscription_id: one,
+            after,
+            until: until.map(at),
+            limit,
+        })
+        .unwrap()
+        .iter()
+        .map(|r| (r.version, r.position))
+        .collect()
+    };
+    assert_eq!(read(0, None, 10), [(3, 13), (5, 15)]);
+    assert_eq!(read(3, None, 10), [(5, 15)]);
+    assert_eq!(read(0, None, 1), [(3, 13)]);
+    assert_eq!(read(0, Some("2026-01-03T00:00:00Z"), 10), []);
+    assert_eq!(read(0, Some("2026-01-04T00:00:00Z"), 10), [(3, 13)]);
+    let whole = db
+        .history(&HistoryFilter {
+            subscription_id: one,
+            after: 0,
+            until: None,
+            limit: 1,
+        })
+        .unwrap();
+    assert_eq!(
+        whole[0].event, events[2],
+        "the event comes back whole, actor and all"
+    );
 }

@@ -28,6 +28,7 @@ mod error;
 pub mod esdb;
 mod idempotency;
 mod memory;
+pub mod paging;
 pub mod sqlite;
 mod subscription;
 mod types;
@@ -36,6 +37,7 @@ pub use error::{Failure, StoreError};
 #[cfg(feature = "eventstoredb")]
 pub use esdb::{EsdbConfig, EsdbStore};
 pub use memory::MemoryStore;
+pub use paging::ReadAllPages;
 pub use sqlite::{IntegrityCheck, SqliteConfig, SqliteStore, Synchronous};
 pub use types::{
     AppendResult, EventStream, ExpectedVersion, NewEvent, RecordedEvent, Snapshot, validate_append,
