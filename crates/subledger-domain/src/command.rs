@@ -372,6 +372,51 @@ mod tests {
     }
 
     #[test]
+    fn unknown_fields_are_refused_in_every_shape_of_command() {
+        for (body, field) in [
+            (
+                r#"{"type":"ScheduleChange","subscription_id":"6f1c0000-0000-0000-0000-000000000001","quantity":3,"qty":1}"#,
+                "qty",
+            ),
+            (
+                r#"{"type":"ScheduleChange","subscription_id":"6f1c0000-0000-0000-0000-000000000001","target_product_id":"x"}"#,
+                "target_product_id",
+            ),
+            (
+                r#"{"type":"RevealKey","subscription_id":"6f1c0000-0000-0000-0000-000000000001","arch":"x64"}"#,
+                "arch",
+            ),
+            (
+                r#"{"type":"Cancel","subscription_id":"6f1c0000-0000-0000-0000-000000000001","now":true}"#,
+                "now",
+            ),
+        ] {
+            let e = serde_json::from_str::<Command>(body).unwrap_err();
+            assert!(
+                e.to_string().contains(&format!("unknown field `{field}`")),
+                "{body}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_scheduled_change_needs_its_subscription_and_well_typed_fields() {
+        for body in [
+            r#"{"type":"ScheduleChange","quantity":3}"#,
+            r#"{"type":"ScheduleChange","subscription_id":"6f1c0000-0000-0000-0000-000000000001","quantity":-3}"#,
+            r#"{"type":"ScheduleChange","subscription_id":"6f1c0000-0000-0000-0000-000000000001","term":"P2Y"}"#,
+            r#"{"type":"ScheduleChange","subscription_id":"not-a-uuid","quantity":3}"#,
+        ] {
+            assert!(serde_json::from_str::<Command>(body).is_err(), "{body}");
+        }
+        let c: Command = serde_json::from_str(
+            r#"{"type":"ScheduleChange","subscription_id":"6f1c0000-0000-0000-0000-000000000001","product_id":null}"#,
+        )
+        .unwrap();
+        assert_eq!(c.type_name(), "ScheduleChange");
+    }
+
+    #[test]
     fn negative_numbers_are_refused() {
         assert!(
             serde_json::from_str::<Command>(
