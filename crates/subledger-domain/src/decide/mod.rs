@@ -5,10 +5,13 @@
 //! command twice gives the same events (GEN-5).
 
 mod addons;
+mod cancel;
 mod customer;
 mod keys;
 mod lifecycle;
+mod offer;
 mod purchase;
+mod schedule;
 mod seats;
 mod transfer;
 mod trial;
@@ -77,38 +80,27 @@ pub(crate) enum Use {
 
 impl<'a> Decision<'a> {
     fn run(&mut self, command: &Command) -> Result<(), Rejection> {
-        use Command::*;
         match command {
-            CreateCustomer { .. } | RequestRelationship { .. } | AcceptRelationship { .. } => {
-                customer::decide(self, command)
-            }
-            Purchase { .. } => purchase::decide(self, command),
-            AddSeats {
-                subscription_id,
-                seats,
-            } => seats::add(self, *subscription_id, *seats),
-            ReduceSeats {
-                subscription_id,
-                seats,
-            } => seats::reduce(self, *subscription_id, *seats),
-            Suspend { subscription_id } => lifecycle::suspend(self, *subscription_id),
-            Reactivate { subscription_id } => lifecycle::reactivate(self, *subscription_id),
-            SetAutoRenew {
-                subscription_id,
-                enabled,
-            } => lifecycle::set_auto_renew(self, *subscription_id, *enabled),
-            ScheduleChange { .. } | ClearScheduledChange { .. } => {
-                lifecycle::scheduled_change(self, command)
-            }
-            Cancel { subscription_id } => lifecycle::cancel(self, *subscription_id),
-            Upgrade { .. } => upgrade::decide(self, command),
-            ConvertTrial { .. } => trial::convert(self, command),
-            RequestTransfer { .. } | AcceptTransfer { .. } | RejectTransfer { .. } => {
-                transfer::decide(self, command)
-            }
-            RevealKey { .. } | DownloadSoftware { .. } | CopyDownloadLink { .. } => {
-                keys::decide(self, command)
-            }
+            Command::CreateCustomer(c) => customer::create(self, c),
+            Command::RequestRelationship(c) => customer::request_relationship(self, c),
+            Command::AcceptRelationship(c) => customer::accept_relationship(self, c),
+            Command::Purchase(c) => purchase::decide(self, c),
+            Command::AddSeats(c) => seats::add(self, c),
+            Command::ReduceSeats(c) => seats::reduce(self, c),
+            Command::Suspend(c) => lifecycle::suspend(self, c),
+            Command::Reactivate(c) => lifecycle::reactivate(self, c),
+            Command::SetAutoRenew(c) => lifecycle::set_auto_renew(self, c),
+            Command::ScheduleChange(c) => schedule::set(self, c),
+            Command::ClearScheduledChange(c) => schedule::clear(self, c),
+            Command::Cancel(c) => cancel::decide(self, c),
+            Command::Upgrade(c) => upgrade::decide(self, c),
+            Command::ConvertTrial(c) => trial::convert(self, c),
+            Command::RequestTransfer(c) => transfer::request(self, c),
+            Command::AcceptTransfer(c) => transfer::accept(self, c),
+            Command::RejectTransfer(c) => transfer::reject(self, c),
+            Command::RevealKey(c) => keys::reveal(self, c),
+            Command::DownloadSoftware(c) => keys::download(self, c),
+            Command::CopyDownloadLink(c) => keys::copy_link(self, c),
         }
     }
 

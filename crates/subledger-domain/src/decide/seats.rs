@@ -1,14 +1,13 @@
 //! AddSeats and ReduceSeats (SEAT-1..6, BIL-3/4).
 
-use uuid::Uuid;
-
 use super::addons::{self, SeatDelta};
-use super::purchase::{MAX_SEATS, SEVEN_DAYS};
-use super::{Decision, Use, refuse_suspended, refuse_trial};
+use super::{Decision, Use, offer, refuse_suspended, refuse_trial};
 use crate::actor::Action;
 use crate::billing;
 use crate::catalog::ProductKind;
+use crate::command::{AddSeats, ReduceSeats};
 use crate::event::{BillingReason, ClearReason, EventData, SeatBatch};
+use crate::policy::{MAX_SEATS, SEVEN_DAYS};
 use crate::rejection::Rejection;
 use crate::state::Subscription;
 
@@ -38,7 +37,8 @@ fn check_seats(seats: u32) -> Result<(), Rejection> {
 }
 
 /// SEAT-1: seats may be added at any time to an active, non-trial subscription.
-pub(super) fn add(d: &mut Decision<'_>, id: Uuid, seats: u32) -> Result<(), Rejection> {
+pub(super) fn add(d: &mut Decision<'_>, command: &AddSeats) -> Result<(), Rejection> {
+    let (id, seats) = (command.subscription_id, command.seats);
     d.require(Action::Manage)?;
     let s = d.open_subscription(id, Use::Change)?;
     refuse_trial(s, "adding seats")?;
@@ -47,7 +47,7 @@ pub(super) fn add(d: &mut Decision<'_>, id: Uuid, seats: u32) -> Result<(), Reje
     check_seats(seats)?;
     let after = s.quantity.saturating_add(seats);
     if let Some(product) = d.catalog.product(&s.product_id) {
-        super::purchase::check_quantity(product, after, "seats")?;
+        offer::check_quantity(product, after, "seats")?;
     } else if after > MAX_SEATS {
         return Err(Rejection::invalid(
             "PUR-2",
@@ -87,21 +87,54 @@ pub(super) fn add(d: &mut Decision<'_>, id: Uuid, seats: u32) -> Result<(), Reje
 
 /// SEAT-2/3/4: seats come off only from batches still inside their window, newest
 /// first; the quantity never drops below 1; the seats' unused days are credited.
-pub(super) fn reduce(d: &mut Decision<'_>, id: Uuid, seats: u32) -> Result<(), Rejection> {
+pub(super) fn reduce(d: &mut Decision<'_>, command: &ReduceSeats) -> Result<(), Rejection> {
+    let (id, seats) = (command.subscription_id, command.seats);
     d.require(Action::Manage)?;
     let s = d.open_subscription(id, Use::Change)?;
     refuse_trial(s, "reducing seats")?;
     refuse_suspended(s, "SEAT-6", "reducing seats")?;
     refuse_perpetual(s)?;
     check_seats(seats)?;
+    check_keeps_one_seat(s, seats)?;
     let now = d.now();
+    let eligible: Vec<&SeatBatch> = s.reducible_batches(now).collect();
+    check_within_window(s, &eligible, seats)?;
+    addons::check(
+        d,
+        &[SeatDelta {
+            product_id: s.product_id.clone(),
+            seats: -i64::from(seats),
+        }],
+    )?;
+    let taken_from = take_newest_first(&eligible, seats);
+    let credit = billing::unused_credit(s, seats, d.today(), BillingReason::SeatsReduced);
+    let clear = s.scheduled_change.is_some();
+    d.emit(EventData::SeatsReduced {
+        subscription_id: id,
+        seats,
+        quantity_after: s.quantity - seats,
+        taken_from,
+    });
+    d.emit_line(credit);
+    if clear {
+        d.emit(EventData::ScheduledChangeCleared {
+            subscription_id: id,
+            reason: ClearReason::QuantityChanged,
+        });
+    }
+    Ok(())
+}
+
+/// SEAT-3: a subscription keeps at least one seat; going to zero is a cancellation.
+fn check_keeps_one_seat(s: &Subscription, seats: u32) -> Result<(), Rejection> {
     if seats >= s.quantity {
         return Err(Rejection::rule(
             "QuantityBelowMinimum",
             "SEAT-3",
             format!(
-                "subscription {id} has {} seats; reducing {seats} would leave {}: a subscription keeps at \
+                "subscription {} has {} seats; reducing {seats} would leave {}: a subscription keeps at \
                  least 1 seat, and going to zero is a cancellation",
+                s.subscription_id,
                 s.quantity,
                 i64::from(s.quantity) - i64::from(seats)
             ),
@@ -110,7 +143,16 @@ pub(super) fn reduce(d: &mut Decision<'_>, id: Uuid, seats: u32) -> Result<(), R
         .with("requested", seats)
         .with("minimum", 1));
     }
-    let eligible: Vec<&SeatBatch> = s.reducible_batches(now).collect();
+    Ok(())
+}
+
+/// SEAT-2: only seats of batches still inside their 7-day window come off.
+fn check_within_window(
+    s: &Subscription,
+    eligible: &[&SeatBatch],
+    seats: u32,
+) -> Result<(), Rejection> {
+    let id = s.subscription_id;
     let reducible_now: u32 = eligible.iter().map(|b| b.seats).sum();
     if seats > reducible_now {
         let batches: Vec<serde_json::Value> = eligible
@@ -135,14 +177,11 @@ pub(super) fn reduce(d: &mut Decision<'_>, id: Uuid, seats: u32) -> Result<(), R
                 .with("batches", batches),
         );
     }
-    addons::check(
-        d,
-        &[SeatDelta {
-            product_id: s.product_id.clone(),
-            seats: -i64::from(seats),
-        }],
-    )?;
-    // Newest eligible batches first (SEAT-2's ruling).
+    Ok(())
+}
+
+/// SEAT-2's ruling: the seats come off the newest eligible batches first.
+fn take_newest_first(eligible: &[&SeatBatch], seats: u32) -> Vec<SeatBatch> {
     let mut left = seats;
     let mut taken_from = Vec::new();
     for b in eligible.iter().rev() {
@@ -157,20 +196,5 @@ pub(super) fn reduce(d: &mut Decision<'_>, id: Uuid, seats: u32) -> Result<(), R
             refundable_until: b.refundable_until,
         });
     }
-    let credit = billing::unused_credit(s, seats, d.today(), BillingReason::SeatsReduced);
-    let clear = s.scheduled_change.is_some();
-    d.emit(EventData::SeatsReduced {
-        subscription_id: id,
-        seats,
-        quantity_after: s.quantity - seats,
-        taken_from,
-    });
-    d.emit_line(credit);
-    if clear {
-        d.emit(EventData::ScheduledChangeCleared {
-            subscription_id: id,
-            reason: ClearReason::QuantityChanged,
-        });
-    }
-    Ok(())
+    taken_from
 }
