@@ -272,7 +272,11 @@ impl Ledger {
         match req.command.target() {
             CommandTarget::Customer(id) => Ok(id),
             CommandTarget::ActorsCustomer => req.actor.customer_id.ok_or_else(|| {
-                Rejection::forbidden("GEN-3", "only a customer's user can do this").into()
+                Rejection::forbidden(
+                    subledger_domain::rules::GEN_3,
+                    "only a customer's user can do this",
+                )
+                .into()
             }),
             CommandTarget::Subscription(id) => index
                 .subscription_customer

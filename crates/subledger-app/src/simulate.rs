@@ -72,7 +72,9 @@ impl CommandSink for Arc<Ledger> {
                     .collect();
                 Outcome::Accepted(events)
             }
-            Err(CommandError::Rejected(r)) => Outcome::Refused { code: r.code },
+            Err(CommandError::Rejected(r)) => Outcome::Refused {
+                code: r.code.to_string(),
+            },
             Err(CommandError::VersionConflict { .. }) => Outcome::Refused {
                 code: "VersionConflict".into(),
             },

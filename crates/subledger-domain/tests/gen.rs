@@ -1378,8 +1378,8 @@ proptest! {
             let name = cmd.type_name();
             let out = sc.when_as(&actor, cmd);
             if let Err(rej) = &out.result {
-                prop_assert!(is_rule_id(&rej.rule), "{name}: rule `{}` of {rej}", rej.rule);
-                prop_assert!(!rej.code.is_empty() && !rej.message.is_empty());
+                prop_assert!(is_rule_id(rej.rule.as_str()), "{name}: rule `{}` of {rej}", rej.rule);
+                prop_assert!(!rej.code.as_str().is_empty() && !rej.message.is_empty());
                 match rej.kind {
                     RejectionKind::Forbidden => prop_assert_eq!(rej.code.as_str(), "Forbidden"),
                     RejectionKind::NotFound => prop_assert_eq!(rej.code.as_str(), "NotFound"),

@@ -763,7 +763,7 @@ proptest! {
         let result = decide(&sc.state, &seed_cmd, &ctx, &sc.catalog);
         if let Err(r) = result {
             // GEN-6: every refusal names its rule and says why.
-            prop_assert!(!r.rule.is_empty() && !r.code.is_empty() && !r.message.is_empty());
+            prop_assert!(!r.rule.as_str().is_empty() && !r.code.as_str().is_empty() && !r.message.is_empty());
         } else {
             // An accepted command folds into a state that still holds every invariant.
             let mut state = sc.state.clone();

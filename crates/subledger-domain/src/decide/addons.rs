@@ -5,7 +5,8 @@
 
 use super::Decision;
 use crate::catalog::Product;
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 
 /// A change of seats of one product that the command would make.
 #[derive(Debug, Clone)]
@@ -79,10 +80,14 @@ fn check_addon(addon: &Product, seats: &AddonSeats) -> Result<(), Rejection> {
         base,
         total,
     } = *seats;
-    let rule = if addon.max_of_base { "PUR-7" } else { "PUR-6" };
+    let rule = if addon.max_of_base {
+        rules::PUR_7
+    } else {
+        rules::PUR_6
+    };
     if addon_delta > 0 && base == 0 {
         return Err(Rejection::rule(
-            "AddonRequiresBase",
+            RejectionCode::AddonRequiresBase,
             rule,
             format!(
                 "{} is an add-on: the customer needs seats of one of {} first",
@@ -97,8 +102,8 @@ fn check_addon(addon: &Product, seats: &AddonSeats) -> Result<(), Rejection> {
     // command is never blocked by an earlier state.
     if addon.max_of_base && total > base && (addon_delta > 0 || base_delta < 0) {
         return Err(Rejection::rule(
-            "AddonExceedsBase",
-            "PUR-7",
+            RejectionCode::AddonExceedsBase,
+            rules::PUR_7,
             format!(
                 "{} seats may not exceed the customer's base licenses: base {base}, add-on \
                  {held} held, {total} after this change",
@@ -115,8 +120,8 @@ fn check_addon(addon: &Product, seats: &AddonSeats) -> Result<(), Rejection> {
         let minimum = (base * i64::from(pct) + 99) / 100;
         if total > 0 && total < minimum && addon_delta != 0 {
             return Err(Rejection::rule(
-                "AddonBelowMinimum",
-                "PUR-6",
+                RejectionCode::AddonBelowMinimum,
+                rules::PUR_6,
                 format!(
                     "{} needs at least {pct}% of the customer's {base} base licenses, rounded \
                      up: {minimum} seats; this change leaves {total}",

@@ -10,7 +10,8 @@ use crate::billing;
 use crate::catalog::ProductKind;
 use crate::command::Cancel;
 use crate::event::{BillingReason, CancelReason, ClearReason, EventData};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 use crate::state::Subscription;
 
 /// CAN-1..6: cancel at once with a credit, schedule a marketplace cancellation, or refuse.
@@ -20,8 +21,8 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Cancel) -> Result<(), Rejec
     refuse_trial(s, "cancelling")?;
     if !s.cancellable {
         return Err(Rejection::rule(
-            "NotCancellable",
-            "CAN-4",
+            RejectionCode::NotCancellable,
+            rules::CAN_4,
             format!(
                 "{} ({}) can never be cancelled",
                 s.product_name, s.product_id
@@ -45,8 +46,8 @@ fn schedule_at_term_end(d: &mut Decision<'_>, s: &Subscription) -> Result<(), Re
     let id = s.subscription_id;
     if s.cancel_at_term_end {
         return Err(Rejection::rule(
-            "CancellationAlreadyScheduled",
-            "CAN-3",
+            RejectionCode::CancellationAlreadyScheduled,
+            rules::CAN_3,
             format!(
                 "subscription {id} is already scheduled to be cancelled at the end of its term"
             ),
@@ -55,8 +56,8 @@ fn schedule_at_term_end(d: &mut Decision<'_>, s: &Subscription) -> Result<(), Re
     }
     let Some(effective_at) = s.term_ends_at() else {
         return Err(Rejection::rule(
-            "CancellationWindowClosed",
-            "CAN-3",
+            RejectionCode::CancellationWindowClosed,
+            rules::CAN_3,
             format!("subscription {id} has no term end to cancel at"),
         ));
     };
@@ -77,9 +78,9 @@ fn schedule_at_term_end(d: &mut Decision<'_>, s: &Subscription) -> Result<(), Re
 fn window_closed(s: &Subscription, now: DateTime<Utc>) -> Rejection {
     let id = s.subscription_id;
     let rule = if s.kind == ProductKind::PerpetualSoftware {
-        "CAN-2"
+        rules::CAN_2
     } else {
-        "CAN-1"
+        rules::CAN_1
     };
     let window = if s.kind == ProductKind::PerpetualSoftware {
         "30 days of the purchase"
@@ -96,7 +97,7 @@ fn window_closed(s: &Subscription, now: DateTime<Utc>) -> Rejection {
             "subscription {id} came from an upgrade or a transfer and has no cancellation window (UPG-6, TRF-3)"
         ),
     };
-    Rejection::rule("CancellationWindowClosed", rule, message)
+    Rejection::rule(RejectionCode::CancellationWindowClosed, rule, message)
         .with("window_closed_at", s.cancellation_allowed_until)
         .with("now", now)
 }

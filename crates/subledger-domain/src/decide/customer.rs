@@ -4,7 +4,8 @@ use super::Decision;
 use crate::actor::Action;
 use crate::command::{AcceptRelationship, CreateCustomer, RequestRelationship};
 use crate::event::EventData;
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode, RejectionKind};
+use crate::rules;
 use crate::state::RelationshipStatus;
 
 /// PUR-1: a partner creates a customer and is related to it from the start.
@@ -19,8 +20,8 @@ pub(super) fn create(d: &mut Decision<'_>, command: &CreateCustomer) -> Result<(
     d.require(Action::Manage)?;
     if d.state.customer.is_some() {
         return Err(Rejection::rule(
-            "CustomerExists",
-            "PUR-1",
+            RejectionCode::CustomerExists,
+            rules::PUR_1,
             format!("customer {customer_id} already exists"),
         )
         .with("customer_id", customer_id));
@@ -28,7 +29,7 @@ pub(super) fn create(d: &mut Decision<'_>, command: &CreateCustomer) -> Result<(
     let company_name = company_name.trim();
     if company_name.is_empty() || company_name.chars().count() > 256 {
         return Err(Rejection::invalid(
-            "PUR-1",
+            rules::PUR_1,
             "company_name",
             "company_name must hold 1 to 256 characters",
         ));
@@ -41,14 +42,14 @@ pub(super) fn create(d: &mut Decision<'_>, command: &CreateCustomer) -> Result<(
             .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     if !domain_ok {
         return Err(Rejection::invalid(
-            "PUR-1",
+            rules::PUR_1,
             "domain",
             format!("domain `{domain}` is not a domain name like contoso.example"),
         ));
     }
     if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(Rejection::invalid(
-            "PUR-1",
+            rules::PUR_1,
             "country",
             format!("country `{country}` is not an ISO 3166-1 alpha-2 code like NL"),
         ));
@@ -82,13 +83,13 @@ pub(super) fn request_relationship(
     }
     match d.state.relationships.get(&partner_id) {
         Some(RelationshipStatus::Active) => Err(Rejection::rule(
-            "RelationshipExists",
-            "TRF-1",
+            RejectionCode::RelationshipExists,
+            rules::TRF_1,
             format!("partner {partner_id} already has a relationship with customer {customer_id}"),
         )),
         Some(RelationshipStatus::Requested) => Err(Rejection::rule(
-            "RelationshipAlreadyRequested",
-            "TRF-1",
+            RejectionCode::RelationshipAlreadyRequested,
+            rules::TRF_1,
             format!(
                 "partner {partner_id} already asked customer {customer_id} for a relationship; \
                  its global admin has not accepted yet"
@@ -125,14 +126,14 @@ pub(super) fn accept_relationship(
             Ok(())
         }
         Some(RelationshipStatus::Active) => Err(Rejection::rule(
-            "RelationshipExists",
-            "TRF-1",
+            RejectionCode::RelationshipExists,
+            rules::TRF_1,
             format!("partner {partner_id} already has a relationship with this customer"),
         )),
         None => Err(Rejection::new(
-            crate::rejection::RejectionKind::NotFound,
-            "NotFound",
-            "TRF-1",
+            RejectionKind::NotFound,
+            RejectionCode::NotFound,
+            rules::TRF_1,
             format!("partner {partner_id} has not asked this customer for a relationship"),
         )
         .with("partner_id", partner_id)),

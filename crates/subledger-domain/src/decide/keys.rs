@@ -7,7 +7,8 @@ use super::{Decision, Use};
 use crate::actor::{Action, Role};
 use crate::command::{CopyDownloadLink, DownloadSoftware, KeyType, RevealKey};
 use crate::event::{EventData, KeyAccess};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 use crate::state::Status;
 
 /// KEY-1/2: reveal the subscription's key (a MAK; the key provider issued it,
@@ -23,8 +24,8 @@ pub(super) fn reveal(d: &mut Decision<'_>, command: &RevealKey) -> Result<(), Re
     if command.key_type == KeyType::KMS {
         d.own_subscription(request.subscription_id)?;
         return Err(Rejection::rule(
-            "KmsNotAllowed",
-            "KEY-2",
+            RejectionCode::KmsNotAllowed,
+            rules::KEY_2,
             "CSP software keys are Multiple Activation Keys (MAK); KMS keys are never issued",
         )
         .with("key_type", "KMS"));
@@ -85,16 +86,16 @@ fn check_access(
     let s = d.open_subscription(id, Use::Keys)?;
     if !s.has_keys {
         return Err(Rejection::rule(
-            "NoSoftwareKeys",
-            "KEY-1",
+            RejectionCode::NoSoftwareKeys,
+            rules::KEY_1,
             format!("{} has no software keys or downloads", s.product_id),
         )
         .with("product_id", &s.product_id));
     }
     if s.status == Status::Suspended {
         return Err(Rejection::rule(
-            "SubscriptionSuspended",
-            "SUS-1",
+            RejectionCode::SubscriptionSuspended,
+            rules::SUS_1,
             format!("subscription {id} is suspended: access is blocked until it is reactivated"),
         )
         .with("status", s.status));
@@ -114,7 +115,7 @@ fn check_access(
                 && !offered.contains(v)
             {
                 return Err(Rejection::invalid(
-                    "KEY-1",
+                    rules::KEY_1,
                     field,
                     format!(
                         "{field} `{v}` is not offered for {}; offered: {}",

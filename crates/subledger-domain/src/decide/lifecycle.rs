@@ -6,7 +6,8 @@ use super::{Decision, Use};
 use crate::actor::Action;
 use crate::command::{Reactivate, SetAutoRenew, Suspend};
 use crate::event::{ClearReason, EventData};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 use crate::state::Status;
 
 /// SUS-1/2/3/5: suspend an active subscription, and the add-ons that hang on it.
@@ -16,15 +17,15 @@ pub(super) fn suspend(d: &mut Decision<'_>, command: &Suspend) -> Result<(), Rej
     let s = d.open_subscription(id, Use::Change)?;
     if s.trial {
         return Err(Rejection::rule(
-            "TrialNotModifiable",
-            "SUS-5",
+            RejectionCode::TrialNotModifiable,
+            rules::SUS_5,
             format!("subscription {id} is a trial: trials cannot be suspended"),
         ));
     }
     if s.status == Status::Suspended {
         return Err(Rejection::rule(
-            "AlreadySuspended",
-            "SUS-1",
+            RejectionCode::AlreadySuspended,
+            rules::SUS_1,
             format!("subscription {id} is already suspended"),
         )
         .with("status", s.status));
@@ -73,15 +74,15 @@ pub(super) fn reactivate(d: &mut Decision<'_>, command: &Reactivate) -> Result<(
     let s = d.open_subscription(id, Use::Change)?;
     if s.trial {
         return Err(Rejection::rule(
-            "TrialNotModifiable",
-            "SUS-5",
+            RejectionCode::TrialNotModifiable,
+            rules::SUS_5,
             format!("subscription {id} is a trial: trials cannot be reactivated"),
         ));
     }
     if s.status != Status::Suspended {
         return Err(Rejection::rule(
-            "NotSuspended",
-            "SUS-4",
+            RejectionCode::NotSuspended,
+            rules::SUS_4,
             format!("subscription {id} is {}, not suspended", s.status.as_str()),
         )
         .with("status", s.status));
@@ -90,8 +91,8 @@ pub(super) fn reactivate(d: &mut Decision<'_>, command: &Reactivate) -> Result<(
         && d.now() >= ends
     {
         return Err(Rejection::rule(
-            "SubscriptionExpired",
-            "SUS-4",
+            RejectionCode::SubscriptionExpired,
+            rules::SUS_4,
             format!("subscription {id} was not reactivated by the end of its term; it has expired"),
         )
         .with("term_end_date", s.term_end_date)
@@ -114,31 +115,31 @@ pub(super) fn set_auto_renew(
     if enabled {
         if s.term.is_none() {
             return Err(Rejection::rule(
-                "AutoRenewUnavailable",
-                "REN-1",
+                RejectionCode::AutoRenewUnavailable,
+                rules::REN_1,
                 format!("subscription {id} has no term to renew"),
             ));
         }
         if s.legacy_software {
             return Err(Rejection::rule(
-                "AutoRenewUnavailable",
-                "REN-3",
+                RejectionCode::AutoRenewUnavailable,
+                rules::REN_3,
                 format!("subscription {id} is software bought before 2021-10-14, which never auto-renews"),
             )
             .with("purchased_at", s.created_at));
         }
         if s.status == Status::Suspended {
             return Err(Rejection::rule(
-                "SubscriptionSuspended",
-                "REN-6",
+                RejectionCode::SubscriptionSuspended,
+                rules::REN_6,
                 format!("subscription {id} is suspended: it expires at its end date unless reactivated first"),
             )
             .with("status", s.status));
         }
         if s.cancel_at_term_end {
             return Err(Rejection::rule(
-                "CancellationScheduled",
-                "CAN-3",
+                RejectionCode::CancellationScheduled,
+                rules::CAN_3,
                 format!("subscription {id} is scheduled to be cancelled at the end of its term"),
             )
             .with("effective_at", s.term_ends_at()));

@@ -25,7 +25,8 @@ use crate::billing;
 use crate::catalog::{Catalog, Product};
 use crate::command::Command;
 use crate::event::{Event, EventData};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules::{self, RuleId};
 use crate::state::{CustomerState, Status, Subscription};
 
 /// GEN-4: the most accepted commands one subscription takes after its purchase.
@@ -143,7 +144,7 @@ impl<'a> Decision<'a> {
         if !action.allows(self.actor()) {
             let roles: Vec<&str> = action.allowed_roles().iter().map(|r| r.as_str()).collect();
             return Err(Rejection::forbidden(
-                "GEN-3",
+                rules::GEN_3,
                 format!(
                     "{} may not do this; it needs one of the roles {}",
                     self.actor().user,
@@ -200,8 +201,8 @@ impl<'a> Decision<'a> {
         match (s.status, usage) {
             (Status::Cancelled | Status::Transferred | Status::Expired, Use::Keys) => {
                 return Err(Rejection::rule(
-                    "KeysRevoked",
-                    "KEY-5",
+                    RejectionCode::KeysRevoked,
+                    rules::KEY_5,
                     format!(
                         "subscription {id} is {}: its keys and download links are revoked",
                         s.status.as_str()
@@ -212,8 +213,8 @@ impl<'a> Decision<'a> {
             }
             (Status::Cancelled, Use::Change) => {
                 return Err(Rejection::rule(
-                    "SubscriptionCancelled",
-                    "CAN-5",
+                    RejectionCode::SubscriptionCancelled,
+                    rules::CAN_5,
                     format!("subscription {id} was cancelled; it cannot be reactivated or changed"),
                 )
                 .with("status", s.status)
@@ -221,8 +222,8 @@ impl<'a> Decision<'a> {
             }
             (Status::Transferred, Use::Change) => {
                 return Err(Rejection::rule(
-                    "SubscriptionCancelled",
-                    "TRF-3",
+                    RejectionCode::SubscriptionCancelled,
+                    rules::TRF_3,
                     format!(
                         "subscription {id} was transferred to another partner; it behaves as cancelled"
                     ),
@@ -233,9 +234,13 @@ impl<'a> Decision<'a> {
             (Status::Expired, Use::Change) => {
                 // SUS-4: expired because it stayed suspended past its term (data
                 // deleted); otherwise REN-3: auto-renew was off.
-                let rule = if s.data_deleted { "SUS-4" } else { "REN-3" };
+                let rule = if s.data_deleted {
+                    rules::SUS_4
+                } else {
+                    rules::REN_3
+                };
                 return Err(Rejection::rule(
-                    "SubscriptionExpired",
+                    RejectionCode::SubscriptionExpired,
                     rule,
                     format!("subscription {id} has expired; buy a new one"),
                 )
@@ -247,8 +252,8 @@ impl<'a> Decision<'a> {
         }
         if s.update_count >= UPDATE_LIMIT {
             return Err(Rejection::rule(
-                "UpdateLimitReached",
-                "GEN-4",
+                RejectionCode::UpdateLimitReached,
+                rules::GEN_4,
                 format!(
                     "subscription {id} has had {} updates, the limit is {UPDATE_LIMIT}; buy a second \
                      subscription of {} coterminous with this one (term end {}) and make further \
@@ -269,8 +274,8 @@ impl<'a> Decision<'a> {
     pub fn product(&self, product_id: &str, field: &str) -> Result<&'a Product, Rejection> {
         self.catalog.product(product_id).ok_or_else(|| {
             Rejection::rule(
-                "UnknownProduct",
-                "CAT-4",
+                RejectionCode::UnknownProduct,
+                rules::CAT_4,
                 format!("product `{product_id}` is not in the catalog"),
             )
             .with("field", field)
@@ -283,8 +288,8 @@ impl<'a> Decision<'a> {
 pub(crate) fn refuse_trial(s: &Subscription, what: &str) -> Result<(), Rejection> {
     if s.trial {
         return Err(Rejection::rule(
-            "TrialNotModifiable",
-            "TRI-3",
+            RejectionCode::TrialNotModifiable,
+            rules::TRI_3,
             format!(
                 "subscription {} is a trial: {what} is not possible during a trial; convert it first",
                 s.subscription_id
@@ -296,10 +301,14 @@ pub(crate) fn refuse_trial(s: &Subscription, what: &str) -> Result<(), Rejection
 }
 
 /// No seat or status changes on a suspended subscription (SEAT-6).
-pub(crate) fn refuse_suspended(s: &Subscription, rule: &str, what: &str) -> Result<(), Rejection> {
+pub(crate) fn refuse_suspended(
+    s: &Subscription,
+    rule: RuleId,
+    what: &str,
+) -> Result<(), Rejection> {
     if s.status == Status::Suspended {
         return Err(Rejection::rule(
-            "SubscriptionSuspended",
+            RejectionCode::SubscriptionSuspended,
             rule,
             format!(
                 "subscription {} is suspended: {what} is not possible until it is reactivated",

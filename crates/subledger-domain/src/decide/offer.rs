@@ -7,7 +7,8 @@ use crate::calendar::{Billing, Term};
 use crate::catalog::Product;
 use crate::money::Money;
 use crate::policy::MAX_SEATS;
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 use crate::state::Subscription;
 
 /// PUR-2: a seat count is at least 1, within the product's bounds and sane.
@@ -18,7 +19,7 @@ pub(super) fn check_quantity(
 ) -> Result<(), Rejection> {
     if quantity == 0 || quantity > MAX_SEATS {
         return Err(Rejection::invalid(
-            "PUR-2",
+            rules::PUR_2,
             field,
             format!("{field} must be an integer from 1 to {MAX_SEATS}; got {quantity}"),
         ));
@@ -27,8 +28,8 @@ pub(super) fn check_quantity(
     let max = product.max_quantity.unwrap_or(MAX_SEATS);
     if quantity < min || quantity > max {
         return Err(Rejection::rule(
-            "QuantityOutOfRange",
-            "PUR-2",
+            RejectionCode::QuantityOutOfRange,
+            rules::PUR_2,
             format!(
                 "{} takes {min} to {max} seats per subscription; {quantity} were asked",
                 product.product_id
@@ -66,8 +67,8 @@ pub(super) fn plan_price(
                 })
                 .collect();
             Err(Rejection::rule(
-                "PlanNotOffered",
-                "PUR-3",
+                RejectionCode::PlanNotOffered,
+                rules::PUR_3,
                 format!(
                     "{} is not offered as {}/{}; it is offered as {}",
                     product.product_id,
@@ -96,8 +97,8 @@ pub(super) fn check_path(
         .any(|p| p == target_product_id)
     {
         return Err(Rejection::rule(
-            "UpgradePathUnsupported",
-            "UPG-2",
+            RejectionCode::UpgradePathUnsupported,
+            rules::UPG_2,
             format!(
                 "upgrading {} to {target_product_id} is not supported",
                 s.product_id
@@ -108,8 +109,8 @@ pub(super) fn check_path(
     }
     if !source.upgrade_to.iter().any(|p| p == target_product_id) {
         return Err(Rejection::rule(
-            "UpgradeNotAllowed",
-            "UPG-1",
+            RejectionCode::UpgradeNotAllowed,
+            rules::UPG_1,
             format!(
                 "{} cannot be upgraded to {target_product_id}; its upgrade targets are: {}",
                 s.product_id,

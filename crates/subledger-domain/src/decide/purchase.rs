@@ -17,7 +17,8 @@ use crate::policy::{
     MAX_ADDITIONAL_RESELLERS, SEVEN_DAYS, TRIAL_SEATS, cancellation_window, legacy_software_cutoff,
     tax_inclusive,
 };
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 use crate::state::{Customer, Status, Subscription};
 
 pub(super) fn decide(d: &mut Decision<'_>, command: &Purchase) -> Result<(), Rejection> {
@@ -38,7 +39,7 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Purchase) -> Result<(), Rej
         };
         if d.state.subscriptions.contains_key(&subscription_id) || !ids.insert(subscription_id) {
             return Err(Rejection::invalid(
-                "PUR-13",
+                rules::PUR_13,
                 &format!("items[{i}].subscription_id"),
                 format!("subscription {subscription_id} already exists"),
             ));
@@ -96,22 +97,22 @@ fn check_order(d: &Decision<'_>, command: &Purchase) -> Result<Uuid, Rejection> 
     let (items, additional_resellers) = (&command.items, &command.additional_resellers);
     if items.is_empty() {
         return Err(Rejection::invalid(
-            "PUR-13",
+            rules::PUR_13,
             "items",
             "an order needs at least one line item",
         ));
     }
     if items.len() > 100 {
         return Err(Rejection::invalid(
-            "PUR-13",
+            rules::PUR_13,
             "items",
             format!("an order holds at most 100 line items; got {}", items.len()),
         ));
     }
     if additional_resellers.len() > MAX_ADDITIONAL_RESELLERS {
         return Err(Rejection::rule(
-            "TooManyResellers",
-            "PUR-8",
+            RejectionCode::TooManyResellers,
+            rules::PUR_8,
             format!(
                 "an order may name at most {MAX_ADDITIONAL_RESELLERS} additional resellers; {} were given",
                 additional_resellers.len()
@@ -127,7 +128,7 @@ fn check_order(d: &Decision<'_>, command: &Purchase) -> Result<Uuid, Rejection> 
         .any(|r| !resellers.insert(*r))
     {
         return Err(Rejection::invalid(
-            "PUR-8",
+            rules::PUR_8,
             "additional_resellers",
             "a reseller is named twice (the indirect reseller may not be repeated among the additional ones)",
         ));
@@ -135,7 +136,7 @@ fn check_order(d: &Decision<'_>, command: &Purchase) -> Result<Uuid, Rejection> 
     let order_id = command.order_id.unwrap_or_else(|| d.derived_id("order"));
     if d.state.orders.contains_key(&order_id) {
         return Err(Rejection::invalid(
-            "PUR-13",
+            rules::PUR_13,
             "order_id",
             format!("order {order_id} already exists"),
         ));
@@ -161,8 +162,8 @@ fn check_line<'a>(
         && d.catalog.reservation_unavailable_in(&customer.country)
     {
         return Err(Rejection::rule(
-            "UnavailableInMarket",
-            "PUR-5",
+            RejectionCode::UnavailableInMarket,
+            rules::PUR_5,
             format!(
                 "{} is an Azure reservation, not sold in the customer's market {}",
                 product.product_id, customer.country
@@ -270,8 +271,8 @@ fn check_item(item: &PurchaseItem, product: &Product, i: usize) -> Result<(), Re
     if item.trial {
         if !product.trial {
             return Err(Rejection::rule(
-                "TrialNotOffered",
-                "PUR-12",
+                RejectionCode::TrialNotOffered,
+                rules::PUR_12,
                 format!("{} has no trial offer", product.product_id),
             )
             .with("field", format!("items[{i}].trial"))
@@ -282,7 +283,7 @@ fn check_item(item: &PurchaseItem, product: &Product, i: usize) -> Result<(), Re
             || item.billing != Billing::Monthly
         {
             return Err(Rejection::invalid(
-                "TRI-1",
+                rules::TRI_1,
                 &format!("items[{i}]"),
                 format!(
                     "a trial has {TRIAL_SEATS} seats, term P1M, billed monthly (at no charge); got {} seats, {}/{}",
@@ -319,8 +320,8 @@ fn one_per_customer(
         };
         let rejection = if s.status == Status::Suspended {
             Rejection::rule(
-                "OnePerCustomerSuspended",
-                "PUR-4",
+                RejectionCode::OnePerCustomerSuspended,
+                rules::PUR_4,
                 format!(
                     "the customer already has {}{named}, suspended: reactivate it instead of buying another",
                     product.product_id
@@ -328,8 +329,8 @@ fn one_per_customer(
             )
         } else {
             Rejection::rule(
-                "OnePerCustomer",
-                "PUR-4",
+                RejectionCode::OnePerCustomer,
+                rules::PUR_4,
                 format!(
                     "{} is limited to one per customer, and the customer already has one{named}",
                     product.product_id
@@ -348,8 +349,8 @@ fn one_per_customer(
         .any(|it| it.product_id == product.product_id)
     {
         return Err(Rejection::rule(
-            "OnePerCustomer",
-            "PUR-4",
+            RejectionCode::OnePerCustomer,
+            rules::PUR_4,
             format!(
                 "{} is limited to one per customer; the order lists it twice",
                 product.product_id

@@ -6,7 +6,8 @@ use crate::actor::Action;
 use crate::calendar::{day_after, term_end_date};
 use crate::command::{ClearScheduledChange, ScheduleChange, ScheduledChange};
 use crate::event::{ClearReason, EventData};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 use crate::state::{Status, Subscription};
 
 /// REN-4: set or replace the next-term instructions.
@@ -28,8 +29,8 @@ pub(super) fn clear(d: &mut Decision<'_>, command: &ClearScheduledChange) -> Res
     let s = d.open_subscription(subscription_id, Use::Change)?;
     if s.scheduled_change.is_none() {
         return Err(Rejection::rule(
-            "NoScheduledChange",
-            "REN-4",
+            RejectionCode::NoScheduledChange,
+            rules::REN_4,
             format!("subscription {subscription_id} has no scheduled change to clear"),
         ));
     }
@@ -49,22 +50,22 @@ pub(super) fn check_schedulable(
     let id = s.subscription_id;
     if change.is_empty() {
         return Err(Rejection::invalid(
-            "REN-4",
+            rules::REN_4,
             "product_id",
             "a scheduled change sets at least one of product_id, quantity, term, billing, coterm_date",
         ));
     }
     let (Some(current_term), Some(end)) = (s.term, s.term_end_date) else {
         return Err(Rejection::rule(
-            "ScheduledChangeNotAllowed",
-            "REN-4",
+            RejectionCode::ScheduledChangeNotAllowed,
+            rules::REN_4,
             format!("subscription {id} has no term, so no next term to change"),
         ));
     };
     if s.status != Status::Active || !s.auto_renew {
         return Err(Rejection::rule(
-            "ScheduledChangeNotAllowed",
-            "REN-4",
+            RejectionCode::ScheduledChangeNotAllowed,
+            rules::REN_4,
             format!(
                 "a scheduled change needs an active subscription with auto-renew on; subscription {id} is {} \
                  with auto-renew {}",
@@ -100,7 +101,7 @@ pub(super) fn check_schedulable(
         let natural_end = term_end_date(next_start, term);
         if coterm < next_start || coterm > natural_end {
             return Err(Rejection::invalid(
-                "REN-4",
+                rules::REN_4,
                 "coterm_date",
                 format!(
                     "coterm_date {coterm} must fall within the next term, {next_start} to {natural_end}"

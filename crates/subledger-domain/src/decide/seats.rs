@@ -8,14 +8,15 @@ use crate::catalog::ProductKind;
 use crate::command::{AddSeats, ReduceSeats};
 use crate::event::{BillingReason, ClearReason, EventData, SeatBatch};
 use crate::policy::{MAX_SEATS, SEVEN_DAYS};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 use crate::state::Subscription;
 
 fn refuse_perpetual(s: &Subscription) -> Result<(), Rejection> {
     if s.kind == ProductKind::PerpetualSoftware {
         return Err(Rejection::rule(
-            "SeatChangeNotSupported",
-            "SEAT-1",
+            RejectionCode::SeatChangeNotSupported,
+            rules::SEAT_1,
             format!(
                 "subscription {} is perpetual software, bought once: buy another instead of changing its seats",
                 s.subscription_id
@@ -28,7 +29,7 @@ fn refuse_perpetual(s: &Subscription) -> Result<(), Rejection> {
 fn check_seats(seats: u32) -> Result<(), Rejection> {
     if seats == 0 || seats > MAX_SEATS {
         return Err(Rejection::invalid(
-            "SEAT-1",
+            rules::SEAT_1,
             "seats",
             format!("seats must be an integer from 1 to {MAX_SEATS}; got {seats}"),
         ));
@@ -42,7 +43,7 @@ pub(super) fn add(d: &mut Decision<'_>, command: &AddSeats) -> Result<(), Reject
     d.require(Action::Manage)?;
     let s = d.open_subscription(id, Use::Change)?;
     refuse_trial(s, "adding seats")?;
-    refuse_suspended(s, "SEAT-6", "adding seats")?;
+    refuse_suspended(s, rules::SEAT_6, "adding seats")?;
     refuse_perpetual(s)?;
     check_seats(seats)?;
     let after = s.quantity.saturating_add(seats);
@@ -50,7 +51,7 @@ pub(super) fn add(d: &mut Decision<'_>, command: &AddSeats) -> Result<(), Reject
         offer::check_quantity(product, after, "seats")?;
     } else if after > MAX_SEATS {
         return Err(Rejection::invalid(
-            "PUR-2",
+            rules::PUR_2,
             "seats",
             format!("the quantity would be {after}, above {MAX_SEATS}"),
         ));
@@ -92,7 +93,7 @@ pub(super) fn reduce(d: &mut Decision<'_>, command: &ReduceSeats) -> Result<(), 
     d.require(Action::Manage)?;
     let s = d.open_subscription(id, Use::Change)?;
     refuse_trial(s, "reducing seats")?;
-    refuse_suspended(s, "SEAT-6", "reducing seats")?;
+    refuse_suspended(s, rules::SEAT_6, "reducing seats")?;
     refuse_perpetual(s)?;
     check_seats(seats)?;
     check_keeps_one_seat(s, seats)?;
@@ -129,8 +130,8 @@ pub(super) fn reduce(d: &mut Decision<'_>, command: &ReduceSeats) -> Result<(), 
 fn check_keeps_one_seat(s: &Subscription, seats: u32) -> Result<(), Rejection> {
     if seats >= s.quantity {
         return Err(Rejection::rule(
-            "QuantityBelowMinimum",
-            "SEAT-3",
+            RejectionCode::QuantityBelowMinimum,
+            rules::SEAT_3,
             format!(
                 "subscription {} has {} seats; reducing {seats} would leave {}: a subscription keeps at \
                  least 1 seat, and going to zero is a cancellation",
@@ -170,12 +171,14 @@ fn check_within_window(
                  is reducible for 7 days after it was added)"
             )
         };
-        return Err(
-            Rejection::rule("SeatReductionWindowClosed", "SEAT-2", message)
-                .with("reducible_now", reducible_now)
-                .with("requested", seats)
-                .with("batches", batches),
-        );
+        return Err(Rejection::rule(
+            RejectionCode::SeatReductionWindowClosed,
+            rules::SEAT_2,
+            message,
+        )
+        .with("reducible_now", reducible_now)
+        .with("requested", seats)
+        .with("batches", batches));
     }
     Ok(())
 }

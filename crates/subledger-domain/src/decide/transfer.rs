@@ -9,7 +9,8 @@ use crate::actor::Action;
 use crate::billing;
 use crate::command::{AcceptTransfer, RejectTransfer, RequestTransfer};
 use crate::event::{BillingReason, EventData, Origin, SubscriptionCreated};
-use crate::rejection::{Rejection, RejectionKind};
+use crate::rejection::{Rejection, RejectionCode, RejectionKind};
+use crate::rules;
 use crate::state::{RelationshipStatus, Status, Subscription, Transfer, TransferStatus};
 
 /// TRF-5 ruling: an unanswered request expires after 30 days.
@@ -53,8 +54,8 @@ pub(super) fn request(d: &mut Decision<'_>, command: &RequestTransfer) -> Result
         && d.state.relationships.get(&partner_id) == Some(&RelationshipStatus::Requested)
     {
         return Err(Rejection::rule(
-            "RelationshipNotAccepted",
-            "TRF-1",
+            RejectionCode::RelationshipNotAccepted,
+            rules::TRF_1,
             format!(
                 "customer {customer_id} has not accepted partner {partner_id}'s relationship request yet; \
                  its global admin must accept it before a transfer can be requested"
@@ -64,7 +65,7 @@ pub(super) fn request(d: &mut Decision<'_>, command: &RequestTransfer) -> Result
     d.related_customer(customer_id)?;
     if source_partner_id == partner_id {
         return Err(Rejection::invalid(
-            "TRF-1",
+            rules::TRF_1,
             "source_partner_id",
             "the source partner must be another partner than the one requesting the transfer",
         ));
@@ -72,8 +73,8 @@ pub(super) fn request(d: &mut Decision<'_>, command: &RequestTransfer) -> Result
     if !d.state.has_active_relationship(source_partner_id) {
         return Err(Rejection::new(
             RejectionKind::NotFound,
-            "NotFound",
-            "TRF-1",
+            RejectionCode::NotFound,
+            rules::TRF_1,
             format!("partner {source_partner_id} has no relationship with customer {customer_id}"),
         )
         .with("source_partner_id", source_partner_id));
@@ -86,7 +87,7 @@ pub(super) fn request(d: &mut Decision<'_>, command: &RequestTransfer) -> Result
         });
     if !email_ok {
         return Err(Rejection::invalid(
-            "TRF-1",
+            rules::TRF_1,
             "customer_email",
             format!("customer_email `{email}` is not an e-mail address"),
         ));
@@ -117,7 +118,7 @@ fn pending_transfer<'a>(
         }
         Some(t) if t.target_partner_id == partner_id => {
             return Err(Rejection::forbidden(
-                "TRF-2",
+                rules::TRF_2,
                 format!(
                     "transfer {transfer_id} is answered by its source partner, not by the partner that asked"
                 ),
@@ -131,8 +132,8 @@ fn pending_transfer<'a>(
         || (t.status == TransferStatus::Pending && d.now() >= t.expires_at)
     {
         return Err(Rejection::rule(
-            "TransferExpired",
-            "TRF-5",
+            RejectionCode::TransferExpired,
+            rules::TRF_5,
             format!(
                 "transfer {transfer_id} expired unanswered at {}",
                 t.expires_at
@@ -142,8 +143,8 @@ fn pending_transfer<'a>(
     }
     if t.status != TransferStatus::Pending {
         return Err(Rejection::rule(
-            "TransferNotPending",
-            "TRF-5",
+            RejectionCode::TransferNotPending,
+            rules::TRF_5,
             format!(
                 "transfer {transfer_id} was already {:?}; a request is answered once",
                 t.status
@@ -163,14 +164,14 @@ fn check_picked<'a>(
 ) -> Result<Vec<&'a Subscription>, Rejection> {
     if picked.is_empty() {
         return Err(Rejection::invalid(
-            "TRF-2",
+            rules::TRF_2,
             "subscription_ids",
             "pick at least one subscription to transfer",
         ));
     }
     if picked.len() != picked.iter().collect::<BTreeSet<_>>().len() {
         return Err(Rejection::invalid(
-            "TRF-2",
+            rules::TRF_2,
             "subscription_ids",
             "a subscription is picked twice",
         ));
@@ -183,8 +184,8 @@ fn check_picked<'a>(
         };
         if s.status != Status::Active || s.trial {
             return Err(Rejection::rule(
-                "SubscriptionNotTransferable",
-                "TRF-2",
+                RejectionCode::SubscriptionNotTransferable,
+                rules::TRF_2,
                 format!(
                     "only active, paid subscriptions can be transferred; subscription {id} is {}{}",
                     s.status.as_str(),

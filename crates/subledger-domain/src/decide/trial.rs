@@ -15,7 +15,8 @@ use crate::event::{
 };
 use crate::money::Money;
 use crate::policy::{SEVEN_DAYS, TRIAL_SEATS, cancellation_window, tax_inclusive};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 use crate::state::{Status, Subscription};
 
 pub(super) fn convert(d: &mut Decision<'_>, command: &ConvertTrial) -> Result<(), Rejection> {
@@ -24,8 +25,8 @@ pub(super) fn convert(d: &mut Decision<'_>, command: &ConvertTrial) -> Result<()
     let s = d.open_subscription(id, Use::Change)?;
     if !s.trial {
         return Err(Rejection::rule(
-            "NotATrial",
-            "TRI-4",
+            RejectionCode::NotATrial,
+            rules::TRI_4,
             format!("subscription {id} is not a trial"),
         ));
     }
@@ -48,7 +49,7 @@ fn into_existing(
     let today = d.today();
     if command.quantity.is_some() || command.term.is_some() || command.billing.is_some() {
         return Err(Rejection::invalid(
-            "TRI-4",
+            rules::TRI_4,
             "target_subscription_id",
             "a conversion into an existing subscription keeps its term and billing and adds the trial's \
              seats: give either target_subscription_id or quantity/term/billing",
@@ -57,8 +58,8 @@ fn into_existing(
     let t = d.own_subscription(target_id)?;
     if t.product_id != s.product_id || t.trial || t.status != Status::Active {
         return Err(Rejection::rule(
-            "ConversionTargetInvalid",
-            "TRI-4",
+            RejectionCode::ConversionTargetInvalid,
+            rules::TRI_4,
             format!(
                 "subscription {target_id} must be an active, paid subscription of {}",
                 s.product_id
@@ -69,8 +70,8 @@ fn into_existing(
     }
     if t.term_end_date < s.term_end_date {
         return Err(Rejection::rule(
-            "ConversionTargetEndsEarlier",
-            "TRI-4",
+            RejectionCode::ConversionTargetEndsEarlier,
+            rules::TRI_4,
             format!(
                 "subscription {target_id} ends on {}, before the trial's end {}",
                 t.term_end_date.map(|x| x.to_string()).unwrap_or_default(),
@@ -130,8 +131,8 @@ fn into_new(
     let quantity = command.quantity.unwrap_or(TRIAL_SEATS);
     if quantity < TRIAL_SEATS {
         return Err(Rejection::rule(
-            "ConversionBelowTrialSeats",
-            "TRI-4",
+            RejectionCode::ConversionBelowTrialSeats,
+            rules::TRI_4,
             format!(
                 "a trial converts mid-term to at least {TRIAL_SEATS} seats; {quantity} were asked"
             ),

@@ -13,7 +13,8 @@ use crate::event::{
     BillingReason, CancelReason, ClearReason, EventData, Origin, SubscriptionCreated, UpgradeMode,
 };
 use crate::policy::tax_inclusive;
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules;
 use crate::state::{Status, Subscription};
 
 pub(super) fn decide(d: &mut Decision<'_>, command: &Upgrade) -> Result<(), Rejection> {
@@ -25,7 +26,7 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Upgrade) -> Result<(), Reje
     let target_product = d.product(&command.target_product_id, "target_product_id")?;
     if quantity == 0 || quantity > s.quantity {
         return Err(Rejection::invalid(
-            "UPG-3",
+            rules::UPG_3,
             "quantity",
             format!(
                 "an upgrade moves 1 to {} seats (the source's quantity); {quantity} were asked",
@@ -64,7 +65,7 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Upgrade) -> Result<(), Reje
     let term_wanted = command.term.or(s.term);
     if term_wanted != s.term {
         return Err(Rejection::invalid(
-            "UPG-4",
+            rules::UPG_4,
             "term",
             format!(
                 "upgraded seats keep the source's term {} (they are coterminous with it)",
@@ -122,8 +123,8 @@ impl Moving<'_> {
 fn check_upgradable(s: &Subscription) -> Result<(), Rejection> {
     if s.trial || s.status != Status::Active {
         return Err(Rejection::rule(
-            "UpgradeNotAllowed",
-            "UPG-1",
+            RejectionCode::UpgradeNotAllowed,
+            rules::UPG_1,
             format!(
                 "only an active, paid subscription can be upgraded; subscription {} is {}{}",
                 s.subscription_id,
@@ -149,7 +150,7 @@ fn at_end_of_term(
 ) -> Result<(), Rejection> {
     if command.target_subscription_id.is_some() {
         return Err(Rejection::invalid(
-            "UPG-7",
+            rules::UPG_7,
             "target_subscription_id",
             "an end-of-term upgrade changes this subscription's next term; it cannot name a target subscription",
         ));
@@ -237,15 +238,15 @@ fn check_target(d: &Decision<'_>, upgrade: &Moving<'_>, t: &Subscription) -> Res
     let target_id = t.subscription_id;
     if t.subscription_id == s.subscription_id || t.product_id != *target_product_id {
         return Err(Rejection::invalid(
-            "UPG-5",
+            rules::UPG_5,
             "target_subscription_id",
             format!("subscription {target_id} is not a subscription of {target_product_id}"),
         ));
     }
     if t.status != Status::Active || t.trial {
         return Err(Rejection::rule(
-            "UpgradeTargetNotActive",
-            "UPG-5",
+            RejectionCode::UpgradeTargetNotActive,
+            rules::UPG_5,
             format!(
                 "target subscription {target_id} is {}; it must be active and paid",
                 t.status.as_str()
@@ -257,16 +258,16 @@ fn check_target(d: &Decision<'_>, upgrade: &Moving<'_>, t: &Subscription) -> Res
         && d.now() < until
     {
         return Err(Rejection::rule(
-            "UpgradeTargetInCancellationWindow",
-            "UPG-5",
+            RejectionCode::UpgradeTargetInCancellationWindow,
+            rules::UPG_5,
             format!("target subscription {target_id} is still inside its cancellation window, until {until}"),
         )
         .with("window_closes_at", until));
     }
     if t.term != s.term {
         return Err(Rejection::rule(
-            "UpgradeTargetTermMismatch",
-            "UPG-5",
+            RejectionCode::UpgradeTargetTermMismatch,
+            rules::UPG_5,
             format!(
                 "target subscription {target_id} has term {}, the source {}: the terms must match",
                 t.term.map(|x| x.to_string()).unwrap_or_default(),
@@ -278,8 +279,8 @@ fn check_target(d: &Decision<'_>, upgrade: &Moving<'_>, t: &Subscription) -> Res
     }
     if t.term_end_date < s.term_end_date {
         return Err(Rejection::rule(
-            "UpgradeTargetEndsEarlier",
-            "UPG-5",
+            RejectionCode::UpgradeTargetEndsEarlier,
+            rules::UPG_5,
             format!(
                 "target subscription {target_id} ends on {}, before the source's end {}",
                 t.term_end_date.map(|x| x.to_string()).unwrap_or_default(),
@@ -297,7 +298,7 @@ fn in_place(d: &mut Decision<'_>, upgrade: &Moving<'_>) -> Result<(), Rejection>
     let (s, quantity) = (upgrade.source, upgrade.command.quantity);
     if upgrade.command.billing.is_some_and(|b| b != s.billing) {
         return Err(Rejection::invalid(
-            "UPG-3",
+            rules::UPG_3,
             "billing",
             format!(
                 "a full upgrade in place keeps the billing plan {}",
