@@ -4,6 +4,7 @@
 //! all partners, with the command's own changes included.
 
 use super::Decision;
+use super::details;
 use crate::catalog::Product;
 use crate::rejection::{Rejection, RejectionCode};
 use crate::rules;
@@ -95,8 +96,10 @@ fn check_addon(addon: &Product, seats: &AddonSeats) -> Result<(), Rejection> {
                 addon.requires_any_of.join(", ")
             ),
         )
-        .with("product_id", &addon.product_id)
-        .with("requires_any_of", &addon.requires_any_of));
+        .with_details(details::AddonRequiresBase {
+            product_id: &addon.product_id,
+            requires_any_of: &addon.requires_any_of,
+        }));
     }
     // Only a change that makes things worse is refused, so that an unrelated
     // command is never blocked by an earlier state.
@@ -110,11 +113,13 @@ fn check_addon(addon: &Product, seats: &AddonSeats) -> Result<(), Rejection> {
                 addon.product_id
             ),
         )
-        .with("product_id", &addon.product_id)
-        .with("base_seats", base)
-        .with("addon_seats_held", held)
-        .with("addon_seats_after", total)
-        .with("limit", base));
+        .with_details(details::AddonExceedsBase {
+            product_id: &addon.product_id,
+            base_seats: base,
+            addon_seats_held: held,
+            addon_seats_after: total,
+            limit: base,
+        }));
     }
     if let Some(pct) = addon.min_percent_of_base {
         let minimum = (base * i64::from(pct) + 99) / 100;
@@ -128,11 +133,13 @@ fn check_addon(addon: &Product, seats: &AddonSeats) -> Result<(), Rejection> {
                     addon.product_id
                 ),
             )
-            .with("product_id", &addon.product_id)
-            .with("base_seats", base)
-            .with("minimum", minimum)
-            .with("addon_seats_after", total)
-            .with("percent", pct));
+            .with_details(details::AddonBelowMinimum {
+                product_id: &addon.product_id,
+                base_seats: base,
+                minimum,
+                addon_seats_after: total,
+                percent: pct,
+            }));
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::addons::{self, SeatDelta};
+use super::details;
 use super::{Decision, Use, refuse_trial};
 use crate::actor::Action;
 use crate::billing;
@@ -97,9 +98,12 @@ fn window_closed(s: &Subscription, now: DateTime<Utc>) -> Rejection {
             "subscription {id} came from an upgrade or a transfer and has no cancellation window (UPG-6, TRF-3)"
         ),
     };
-    Rejection::rule(RejectionCode::CancellationWindowClosed, rule, message)
-        .with("window_closed_at", s.cancellation_allowed_until)
-        .with("now", now)
+    Rejection::rule(RejectionCode::CancellationWindowClosed, rule, message).with_details(
+        details::CancellationWindow {
+            window_closed_at: s.cancellation_allowed_until,
+            now,
+        },
+    )
 }
 
 /// CAN-1/2/3 inside the window: cancelled now, with a credit (BIL-4, BIL-7).

@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::details;
 use super::{Decision, Use};
 use crate::actor::Action;
 use crate::command::{Reactivate, SetAutoRenew, Suspend};
@@ -95,8 +96,10 @@ pub(super) fn reactivate(d: &mut Decision<'_>, command: &Reactivate) -> Result<(
             rules::SUS_4,
             format!("subscription {id} was not reactivated by the end of its term; it has expired"),
         )
-        .with("term_end_date", s.term_end_date)
-        .with("data_deleted", true));
+        .with_details(details::ReactivationTooLate {
+            term_end_date: s.term_end_date,
+            data_deleted: true,
+        }));
     }
     d.emit(EventData::SubscriptionReactivated {
         subscription_id: id,

@@ -7,6 +7,7 @@
 mod addons;
 mod cancel;
 mod customer;
+mod details;
 mod keys;
 mod lifecycle;
 mod offer;
@@ -208,8 +209,10 @@ impl<'a> Decision<'a> {
                         s.status.as_str()
                     ),
                 )
-                .with("status", s.status)
-                .with("closed_at", s.closed_at));
+                .with_details(details::Closed {
+                    status: s.status,
+                    closed_at: s.closed_at,
+                }));
             }
             (Status::Cancelled, Use::Change) => {
                 return Err(Rejection::rule(
@@ -217,8 +220,10 @@ impl<'a> Decision<'a> {
                     rules::CAN_5,
                     format!("subscription {id} was cancelled; it cannot be reactivated or changed"),
                 )
-                .with("status", s.status)
-                .with("closed_at", s.closed_at));
+                .with_details(details::Closed {
+                    status: s.status,
+                    closed_at: s.closed_at,
+                }));
             }
             (Status::Transferred, Use::Change) => {
                 return Err(Rejection::rule(
@@ -228,8 +233,7 @@ impl<'a> Decision<'a> {
                         "subscription {id} was transferred to another partner; it behaves as cancelled"
                     ),
                 )
-                .with("status", s.status)
-                .with("closed_at", s.closed_at));
+                .with_details(details::Closed { status: s.status, closed_at: s.closed_at }));
             }
             (Status::Expired, Use::Change) => {
                 // SUS-4: expired because it stayed suspended past its term (data
@@ -244,9 +248,11 @@ impl<'a> Decision<'a> {
                     rule,
                     format!("subscription {id} has expired; buy a new one"),
                 )
-                .with("status", s.status)
-                .with("closed_at", s.closed_at)
-                .with("data_deleted", s.data_deleted));
+                .with_details(details::Expired {
+                    status: s.status,
+                    closed_at: s.closed_at,
+                    data_deleted: s.data_deleted,
+                }));
             }
             _ => {}
         }
@@ -263,10 +269,7 @@ impl<'a> Decision<'a> {
                     s.term_end_date.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
                 ),
             )
-            .with("limit", UPDATE_LIMIT)
-            .with("update_count", s.update_count)
-            .with("product_id", &s.product_id)
-            .with("coterm_date", s.term_end_date));
+            .with_details(details::UpdateLimit { limit: UPDATE_LIMIT, update_count: s.update_count, product_id: &s.product_id, coterm_date: s.term_end_date }));
         }
         Ok(s)
     }
@@ -278,8 +281,7 @@ impl<'a> Decision<'a> {
                 rules::CAT_4,
                 format!("product `{product_id}` is not in the catalog"),
             )
-            .with("field", field)
-            .with("product_id", product_id)
+            .with_details(details::ProductField { field, product_id })
         })
     }
 }

@@ -3,6 +3,7 @@
 //! changes all check against it.
 
 use super::Decision;
+use super::details;
 use crate::calendar::{Billing, Term};
 use crate::catalog::Product;
 use crate::money::Money;
@@ -35,10 +36,12 @@ pub(super) fn check_quantity(
                 product.product_id
             ),
         )
-        .with("field", field)
-        .with("min", min)
-        .with("max", max)
-        .with("requested", quantity));
+        .with_details(details::QuantityRange {
+            field,
+            min,
+            max,
+            requested: quantity,
+        }));
     }
     Ok(())
 }
@@ -77,8 +80,7 @@ pub(super) fn plan_price(
                     offered.join(", ")
                 ),
             )
-            .with("field", field)
-            .with("offered", offered))
+            .with_details(details::PlansOffered { field, offered }))
         }
     }
 }
@@ -104,8 +106,10 @@ pub(super) fn check_path(
                 s.product_id
             ),
         )
-        .with("from_product_id", &s.product_id)
-        .with("to_product_id", target_product_id));
+        .with_details(details::UpgradePath {
+            from_product_id: &s.product_id,
+            to_product_id: target_product_id,
+        }));
     }
     if !source.upgrade_to.iter().any(|p| p == target_product_id) {
         return Err(Rejection::rule(
@@ -121,9 +125,11 @@ pub(super) fn check_path(
                 }
             ),
         )
-        .with("from_product_id", &s.product_id)
-        .with("to_product_id", target_product_id)
-        .with("upgrade_to", &source.upgrade_to));
+        .with_details(details::UpgradeTargets {
+            from_product_id: &s.product_id,
+            to_product_id: target_product_id,
+            upgrade_to: &source.upgrade_to,
+        }));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use super::addons::{self, SeatDelta};
+use super::details;
 use super::{Decision, offer};
 use crate::actor::Action;
 use crate::billing;
@@ -118,8 +119,7 @@ fn check_order(d: &Decision<'_>, command: &Purchase) -> Result<Uuid, Rejection> 
                 additional_resellers.len()
             ),
         )
-        .with("limit", MAX_ADDITIONAL_RESELLERS)
-        .with("given", additional_resellers.len()));
+        .with_details(details::ResellerLimit { limit: MAX_ADDITIONAL_RESELLERS, given: additional_resellers.len() }));
     }
     let mut resellers = BTreeSet::new();
     if additional_resellers
@@ -169,8 +169,10 @@ fn check_line<'a>(
                 product.product_id, customer.country
             ),
         )
-        .with("product_id", &product.product_id)
-        .with("market", &customer.country));
+        .with_details(details::Market {
+            product_id: &product.product_id,
+            market: &customer.country,
+        }));
     }
     if product.one_per_customer {
         one_per_customer(d, product, items, i)?;
@@ -275,8 +277,10 @@ fn check_item(item: &PurchaseItem, product: &Product, i: usize) -> Result<(), Re
                 rules::PUR_12,
                 format!("{} has no trial offer", product.product_id),
             )
-            .with("field", format!("items[{i}].trial"))
-            .with("product_id", &product.product_id));
+            .with_details(details::ProductField {
+                field: &format!("items[{i}].trial"),
+                product_id: &product.product_id,
+            }));
         }
         if item.quantity != TRIAL_SEATS
             || item.term != Some(Term::P1M)

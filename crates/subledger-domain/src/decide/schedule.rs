@@ -1,6 +1,7 @@
 //! Scheduled changes (REN-4): next-term instructions set, replaced or cleared,
 //! and the conditions they meet, which end-of-term upgrades (UPG-7) share.
 
+use super::details;
 use super::{Decision, Use, offer};
 use crate::actor::Action;
 use crate::calendar::{day_after, term_end_date};
@@ -73,8 +74,7 @@ pub(super) fn check_schedulable(
                 if s.auto_renew { "on" } else { "off" }
             ),
         )
-        .with("status", s.status)
-        .with("auto_renew", s.auto_renew));
+        .with_details(details::StatusAndAutoRenew { status: s.status, auto_renew: s.auto_renew }));
     }
     let product_id = change.product_id.as_deref().unwrap_or(&s.product_id);
     let product = d.product(product_id, "product_id")?;
@@ -107,8 +107,7 @@ pub(super) fn check_schedulable(
                     "coterm_date {coterm} must fall within the next term, {next_start} to {natural_end}"
                 ),
             )
-            .with("next_term_start", next_start)
-            .with("next_term_end", natural_end));
+            .with_details(details::NextTerm { next_term_start: next_start, next_term_end: natural_end }));
         }
     }
     Ok(())

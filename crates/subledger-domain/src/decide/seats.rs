@@ -1,6 +1,7 @@
 //! AddSeats and ReduceSeats (SEAT-1..6, BIL-3/4).
 
 use super::addons::{self, SeatDelta};
+use super::details;
 use super::{Decision, Use, offer, refuse_suspended, refuse_trial};
 use crate::actor::Action;
 use crate::billing;
@@ -140,9 +141,7 @@ fn check_keeps_one_seat(s: &Subscription, seats: u32) -> Result<(), Rejection> {
                 i64::from(s.quantity) - i64::from(seats)
             ),
         )
-        .with("quantity", s.quantity)
-        .with("requested", seats)
-        .with("minimum", 1));
+        .with_details(details::KeepsOneSeat { quantity: s.quantity, requested: seats, minimum: 1 }));
     }
     Ok(())
 }
@@ -156,9 +155,13 @@ fn check_within_window(
     let id = s.subscription_id;
     let reducible_now: u32 = eligible.iter().map(|b| b.seats).sum();
     if seats > reducible_now {
-        let batches: Vec<serde_json::Value> = eligible
+        let batches = eligible
             .iter()
-            .map(|b| serde_json::json!({ "seats": b.seats, "added_at": b.added_at, "refundable_until": b.refundable_until }))
+            .map(|b| details::ReducibleBatch {
+                seats: b.seats,
+                added_at: b.added_at,
+                refundable_until: b.refundable_until,
+            })
             .collect();
         let message = if reducible_now == 0 {
             format!(
@@ -176,9 +179,11 @@ fn check_within_window(
             rules::SEAT_2,
             message,
         )
-        .with("reducible_now", reducible_now)
-        .with("requested", seats)
-        .with("batches", batches));
+        .with_details(details::SeatWindow {
+            reducible_now,
+            requested: seats,
+            batches,
+        }));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use chrono::TimeDelta;
 
 use super::Decision;
+use super::details;
 use crate::actor::Action;
 use crate::billing;
 use crate::command::{AcceptTransfer, RejectTransfer, RequestTransfer};
@@ -192,9 +193,11 @@ fn check_picked<'a>(
                     if s.trial { " (a trial)" } else { "" }
                 ),
             )
-            .with("subscription_id", id)
-            .with("status", s.status)
-            .with("trial", s.trial));
+            .with_details(details::NotTransferable {
+                subscription_id: *id,
+                status: s.status,
+                trial: s.trial,
+            }));
         }
         subs.push(s);
     }

@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use super::addons::{self, SeatDelta};
+use super::details;
 use super::purchase::first_charge;
 use super::{Decision, Use, offer};
 use crate::actor::Action;
@@ -56,31 +57,7 @@ fn into_existing(
         ));
     }
     let t = d.own_subscription(target_id)?;
-    if t.product_id != s.product_id || t.trial || t.status != Status::Active {
-        return Err(Rejection::rule(
-            RejectionCode::ConversionTargetInvalid,
-            rules::TRI_4,
-            format!(
-                "subscription {target_id} must be an active, paid subscription of {}",
-                s.product_id
-            ),
-        )
-        .with("target_product_id", &t.product_id)
-        .with("target_status", t.status));
-    }
-    if t.term_end_date < s.term_end_date {
-        return Err(Rejection::rule(
-            RejectionCode::ConversionTargetEndsEarlier,
-            rules::TRI_4,
-            format!(
-                "subscription {target_id} ends on {}, before the trial's end {}",
-                t.term_end_date.map(|x| x.to_string()).unwrap_or_default(),
-                s.term_end_date.map(|x| x.to_string()).unwrap_or_default()
-            ),
-        )
-        .with("target_term_end_date", t.term_end_date)
-        .with("trial_term_end_date", s.term_end_date));
-    }
+    check_conversion_target(s, t)?;
     offer::check_quantity(
         product,
         t.quantity.saturating_add(s.quantity),
@@ -118,6 +95,42 @@ fn into_existing(
     Ok(())
 }
 
+/// TRI-4: the target is an active, paid subscription of the trial's product that
+/// ends no earlier than the trial.
+fn check_conversion_target(s: &Subscription, t: &Subscription) -> Result<(), Rejection> {
+    if t.product_id != s.product_id || t.trial || t.status != Status::Active {
+        return Err(Rejection::rule(
+            RejectionCode::ConversionTargetInvalid,
+            rules::TRI_4,
+            format!(
+                "subscription {} must be an active, paid subscription of {}",
+                t.subscription_id, s.product_id
+            ),
+        )
+        .with_details(details::ConversionTarget {
+            target_product_id: &t.product_id,
+            target_status: t.status,
+        }));
+    }
+    if t.term_end_date < s.term_end_date {
+        return Err(Rejection::rule(
+            RejectionCode::ConversionTargetEndsEarlier,
+            rules::TRI_4,
+            format!(
+                "subscription {} ends on {}, before the trial's end {}",
+                t.subscription_id,
+                t.term_end_date.map(|x| x.to_string()).unwrap_or_default(),
+                s.term_end_date.map(|x| x.to_string()).unwrap_or_default()
+            ),
+        )
+        .with_details(details::ConversionTargetEndsEarlier {
+            target_term_end_date: t.term_end_date,
+            trial_term_end_date: s.term_end_date,
+        }));
+    }
+    Ok(())
+}
+
 /// TRI-4/5: the trial becomes a new paid subscription, as a purchase would.
 fn into_new(
     d: &mut Decision<'_>,
@@ -137,8 +150,10 @@ fn into_new(
                 "a trial converts mid-term to at least {TRIAL_SEATS} seats; {quantity} were asked"
             ),
         )
-        .with("minimum", TRIAL_SEATS)
-        .with("requested", quantity));
+        .with_details(details::MinimumSeats {
+            minimum: TRIAL_SEATS,
+            requested: quantity,
+        }));
     }
     offer::check_quantity(product, quantity, "quantity")?;
     let term = command.term.unwrap_or(Term::P1Y);

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::addons::{self, SeatDelta};
+use super::details;
 use super::{Decision, Use, offer, schedule};
 use crate::actor::Action;
 use crate::billing;
@@ -136,8 +137,10 @@ fn check_upgradable(s: &Subscription) -> Result<(), Rejection> {
                 }
             ),
         )
-        .with("status", s.status)
-        .with("trial", s.trial));
+        .with_details(details::StatusAndTrial {
+            status: s.status,
+            trial: s.trial,
+        }));
     }
     Ok(())
 }
@@ -274,8 +277,10 @@ fn check_target(d: &Decision<'_>, upgrade: &Moving<'_>, t: &Subscription) -> Res
                 s.term.map(|x| x.to_string()).unwrap_or_default()
             ),
         )
-        .with("target_term", t.term)
-        .with("source_term", s.term));
+        .with_details(details::TermMismatch {
+            target_term: t.term,
+            source_term: s.term,
+        }));
     }
     if t.term_end_date < s.term_end_date {
         return Err(Rejection::rule(
@@ -287,8 +292,10 @@ fn check_target(d: &Decision<'_>, upgrade: &Moving<'_>, t: &Subscription) -> Res
                 s.term_end_date.map(|x| x.to_string()).unwrap_or_default()
             ),
         )
-        .with("target_term_end_date", t.term_end_date)
-        .with("source_term_end_date", s.term_end_date));
+        .with_details(details::TargetEndsEarlier {
+            target_term_end_date: t.term_end_date,
+            source_term_end_date: s.term_end_date,
+        }));
     }
     Ok(())
 }
