@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use subledger_app::CommandRequest;
+use subledger_domain::command::AcceptRelationship;
 use subledger_domain::{Action, Command};
 use uuid::Uuid;
 
@@ -267,7 +268,11 @@ pub async fn post_command(
     let parsed = parse_command(&body)?;
     let actor = caller.0;
     // GEN-3: a customer's user may only accept a partner relationship.
-    if actor.customer_id.is_some() && !matches!(parsed.command, Command::AcceptRelationship { .. })
+    if actor.customer_id.is_some()
+        && !matches!(
+            parsed.command,
+            Command::AcceptRelationship(AcceptRelationship { .. })
+        )
     {
         let allowed = role_names(Action::Manage.allowed_roles());
         return Err(ApiError::forbidden(
@@ -311,6 +316,7 @@ pub async fn post_command(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use subledger_domain::command::ReduceSeats;
 
     const SUB: &str = "6f1c0000-0000-0000-0000-000000000001";
     const ID: &str = "6f1c0000-0000-0000-0000-0000000000aa";
@@ -334,7 +340,10 @@ mod tests {
         assert_eq!(p.command_id.to_string(), ID);
         assert_eq!(p.expected_version, Some(17));
         assert!(p.dry_run);
-        assert!(matches!(p.command, Command::ReduceSeats { seats: 3, .. }));
+        assert!(matches!(
+            p.command,
+            Command::ReduceSeats(ReduceSeats { seats: 3, .. })
+        ));
     }
 
     #[test]

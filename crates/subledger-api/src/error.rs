@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use subledger_app::CommandError;
-use subledger_domain::{Rejection, RejectionKind};
+use subledger_domain::rules::{self, RuleId};
+use subledger_domain::{Rejection, RejectionCode, RejectionKind};
 use uuid::Uuid;
 
 /// Everything a request can fail with.
@@ -88,7 +89,9 @@ impl ApiError {
     }
 
     pub fn forbidden(message: impl Into<String>, required: &[&str]) -> Self {
-        ApiError::Rejected(Rejection::forbidden("GEN-3", message).with("required_roles", required))
+        ApiError::Rejected(
+            Rejection::forbidden(rules::GEN_3, message).with("required_roles", required),
+        )
     }
 
     pub fn status(&self) -> StatusCode {
@@ -117,26 +120,28 @@ impl ApiError {
 
     /// The body; internals never leave the process.
     pub fn body(&self) -> ErrorBody {
-        let detail =
-            |code: &str, rule: &str, message: String, details: Map<String, Value>| ErrorDetail {
-                code: code.to_owned(),
-                rule: rule.to_owned(),
-                message,
-                details,
-            };
+        let detail = |code: RejectionCode,
+                      rule: RuleId,
+                      message: String,
+                      details: Map<String, Value>| ErrorDetail {
+            code: code.as_str().to_owned(),
+            rule: rule.as_str().to_owned(),
+            message,
+            details,
+        };
         let one = |k: &str, v: Value| {
             let mut m = Map::new();
             m.insert(k.to_owned(), v);
             m
         };
         let error = match self {
-            ApiError::Rejected(r) => detail(&r.code, &r.rule, r.message.clone(), r.details.clone()),
+            ApiError::Rejected(r) => detail(r.code, r.rule, r.message.clone(), r.details.clone()),
             ApiError::VersionConflict { expected, actual } => {
                 let mut m = one("expected", (*expected).into());
                 m.insert("actual".to_owned(), (*actual).into());
                 detail(
-                    "VersionConflict",
-                    "API",
+                    RejectionCode::VersionConflict,
+                    rules::API,
                     format!(
                         "the stream is at version {actual}, not {expected}: read it again and decide again"
                     ),
@@ -144,22 +149,22 @@ impl ApiError {
                 )
             }
             ApiError::IdempotencyKeyReused(id) => detail(
-                "IdempotencyKeyReused",
-                "GEN-5",
+                RejectionCode::IdempotencyKeyReused,
+                rules::GEN_5,
                 format!(
                     "command id {id} was already used for a different command; use a new command id"
                 ),
                 one("command_id", id.to_string().into()),
             ),
             ApiError::Unauthenticated => detail(
-                "Unauthenticated",
-                "GEN-2",
+                RejectionCode::Unauthenticated,
+                rules::GEN_2,
                 "send `Authorization: Bearer <token>` with a token of the auth file".to_owned(),
                 Map::new(),
             ),
             ApiError::InvalidRequest { field, message } => detail(
-                "InvalidRequest",
-                "API",
+                RejectionCode::InvalidRequest,
+                rules::API,
                 message.clone(),
                 field
                     .as_ref()
@@ -167,17 +172,20 @@ impl ApiError {
                     .unwrap_or_default(),
             ),
             ApiError::PayloadTooLarge { limit } => detail(
-                "PayloadTooLarge",
-                "API",
+                RejectionCode::PayloadTooLarge,
+                rules::API,
                 format!("the body is larger than the limit of {limit} bytes"),
                 one("limit_bytes", (*limit).into()),
             ),
-            ApiError::NoRoute => {
-                detail("NotFound", "API", "no such endpoint".to_owned(), Map::new())
-            }
+            ApiError::NoRoute => detail(
+                RejectionCode::NotFound,
+                rules::API,
+                "no such endpoint".to_owned(),
+                Map::new(),
+            ),
             ApiError::MethodNotAllowed => detail(
-                "MethodNotAllowed",
-                "API",
+                RejectionCode::MethodNotAllowed,
+                rules::API,
                 "this endpoint does not take this method".to_owned(),
                 Map::new(),
             ),
@@ -194,23 +202,23 @@ impl ApiError {
                         .into(),
                 );
                 detail(
-                    "ClockWentBack",
-                    "REN-7",
+                    RejectionCode::ClockWentBack,
+                    rules::REN_7,
                     format!("the clock never goes back: it is {now}, {requested} was asked"),
                     m,
                 )
             }
             ApiError::Timeout { seconds } => detail(
-                "Timeout",
-                "API",
+                RejectionCode::Timeout,
+                rules::API,
                 format!(
                     "no answer within {seconds} s; a command may still complete: send it again with the same command_id to learn its outcome"
                 ),
                 one("retryable", true.into()),
             ),
             ApiError::Unavailable(_) => detail(
-                "Unavailable",
-                "API",
+                RejectionCode::Unavailable,
+                rules::API,
                 "the event store is unavailable; nothing was acknowledged, try again".to_owned(),
                 one("retryable", true.into()),
             ),
@@ -224,8 +232,8 @@ impl ApiError {
                 m.insert("waited_ms".to_owned(), (*waited_ms).into());
                 m.insert("retryable".to_owned(), true.into());
                 detail(
-                    "ProjectionBehind",
-                    "API",
+                    RejectionCode::ProjectionBehind,
+                    rules::API,
                     format!(
                         "the read models have applied the log up to position {applied}, not yet {wanted}; try again"
                     ),
@@ -233,8 +241,8 @@ impl ApiError {
                 )
             }
             ApiError::Internal(_) => detail(
-                "InternalError",
-                "API",
+                RejectionCode::InternalError,
+                rules::API,
                 "internal error; the log holds the details under this request's x-request-id"
                     .to_owned(),
                 Map::new(),
@@ -331,7 +339,14 @@ mod tests {
 
     #[test]
     fn command_errors_map_to_the_statuses_of_api_md() {
-        let rejection = |kind| Rejection::new(kind, "SomeCode", "SEAT-2", "no");
+        let rejection = |kind| {
+            Rejection::new(
+                kind,
+                RejectionCode::SeatReductionWindowClosed,
+                rules::SEAT_2,
+                "no",
+            )
+        };
         for (kind, status) in [
             (RejectionKind::InvalidRequest, 400),
             (RejectionKind::Forbidden, 403),
@@ -340,7 +355,7 @@ mod tests {
         ] {
             assert_eq!(
                 status_and_code(CommandError::Rejected(rejection(kind))),
-                (status, "SomeCode".to_owned())
+                (status, "SeatReductionWindowClosed".to_owned())
             );
         }
         assert_eq!(
@@ -376,8 +391,8 @@ mod tests {
     #[test]
     fn a_rejection_keeps_its_rule_message_and_details() {
         let r = Rejection::rule(
-            "SeatReductionWindowClosed",
-            "SEAT-2",
+            RejectionCode::SeatReductionWindowClosed,
+            rules::SEAT_2,
             "3 seats can be reduced",
         )
         .with("reducible_now", 3);

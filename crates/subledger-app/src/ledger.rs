@@ -7,6 +7,7 @@ use futures::StreamExt;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use subledger_domain::command::RevealKey;
 
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
@@ -271,7 +272,11 @@ impl Ledger {
         match req.command.target() {
             CommandTarget::Customer(id) => Ok(id),
             CommandTarget::ActorsCustomer => req.actor.customer_id.ok_or_else(|| {
-                Rejection::forbidden("GEN-3", "only a customer's user can do this").into()
+                Rejection::forbidden(
+                    subledger_domain::rules::GEN_3,
+                    "only a customer's user can do this",
+                )
+                .into()
             }),
             CommandTarget::Subscription(id) => index
                 .subscription_customer
@@ -442,9 +447,9 @@ impl Ledger {
             .take(count)
             .collect();
         let key = match &req.command {
-            Command::RevealKey {
+            Command::RevealKey(RevealKey {
                 subscription_id, ..
-            } => Some(self.keys.key_for(*subscription_id)?),
+            }) => Some(self.keys.key_for(*subscription_id)?),
             _ => None,
         };
         Ok(Some(response_from_records(req.command_id, &records, key)?))
@@ -574,9 +579,9 @@ impl Ledger {
             };
             let mut events = decide(&slot.state, &req.command, &ctx, &self.catalog)?;
             let mut key = None;
-            if let Command::RevealKey {
+            if let Command::RevealKey(RevealKey {
                 subscription_id, ..
-            } = &req.command
+            }) = &req.command
                 && !req.dry_run
             {
                 // Only now that the reveal is allowed is a key issued (KEY-1).

@@ -15,6 +15,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use subledger_domain::command::{
+    AcceptRelationship, CreateCustomer, RequestRelationship, RequestTransfer,
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
@@ -69,7 +72,9 @@ impl CommandSink for Arc<Ledger> {
                     .collect();
                 Outcome::Accepted(events)
             }
-            Err(CommandError::Rejected(r)) => Outcome::Refused { code: r.code },
+            Err(CommandError::Rejected(r)) => Outcome::Refused {
+                code: r.code.to_string(),
+            },
             Err(CommandError::VersionConflict { .. }) => Outcome::Refused {
                 code: "VersionConflict".into(),
             },
@@ -683,17 +688,17 @@ fn learn(c: &mut Customer, command: &Command, outcome: &Outcome, t: &Tick<'_>) {
         // A refused step of a transfer ends the attempt.
         if matches!(
             command,
-            Command::RequestRelationship { .. }
-                | Command::AcceptRelationship { .. }
-                | Command::RequestTransfer { .. }
+            Command::RequestRelationship(RequestRelationship { .. })
+                | Command::AcceptRelationship(AcceptRelationship { .. })
+                | Command::RequestTransfer(RequestTransfer { .. })
         ) {
             c.transfer = None;
         }
         return;
     };
     match command {
-        Command::CreateCustomer { .. } => c.created = true,
-        Command::AcceptRelationship { partner_id } => {
+        Command::CreateCustomer(CreateCustomer { .. }) => c.created = true,
+        Command::AcceptRelationship(AcceptRelationship { partner_id }) => {
             if let Some(target) = partner_index(*partner_id) {
                 c.transfer = Some(TransferStep::Related { target });
             }

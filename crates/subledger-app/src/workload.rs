@@ -13,6 +13,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::collections::HashMap;
 use subledger_domain::actor::{Actor, Role};
+use subledger_domain::command::CreateCustomer;
 
 use subledger_domain::Command;
 use subledger_domain::event::SubscriptionCreated;
@@ -217,7 +218,7 @@ impl Workload {
         let Ok(response) = outcome else {
             return;
         };
-        if let Command::CreateCustomer { customer_id, .. } = &request.command
+        if let Command::CreateCustomer(CreateCustomer { customer_id, .. }) = &request.command
             && let Some(&i) = self.index.get(customer_id)
         {
             self.customers[i].created = true;

@@ -5,6 +5,7 @@
 //! Run: `cargo bench -p subledger-domain --bench decide`
 
 use std::hint::black_box;
+use subledger_domain::command::{AddSeats, Cancel, CreateCustomer, Purchase, ReduceSeats};
 
 use chrono::{DateTime, Duration, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -71,26 +72,26 @@ fn customer(live: usize, closed: usize) -> (Builder, Uuid) {
         now: "2026-03-01T09:00:00Z".parse().expect("instant"),
         n: 0,
     };
-    b.run(Command::CreateCustomer {
+    b.run(Command::CreateCustomer(CreateCustomer {
         customer_id: CUSTOMER,
         company_name: "Bench".into(),
         domain: "bench.example".into(),
         country: "NL".into(),
         segment: Segment::Commercial,
-    });
+    }));
     let products = ["m365-e3", "m365-e5", "m365-business-standard", "ems-e3"];
     let mut all = Vec::new();
     for chunk in 0..(live + closed).div_ceil(10) {
         let items = (0..10)
             .map(|i| item(products[(chunk + i) % products.len()], 10))
             .collect();
-        all.extend(b.run(Command::Purchase {
+        all.extend(b.run(Command::Purchase(Purchase {
             customer_id: CUSTOMER,
             order_id: None,
             items,
             reseller_id: None,
             additional_resellers: vec![],
-        }));
+        })));
     }
     for id in all
         .iter()
@@ -99,9 +100,9 @@ fn customer(live: usize, closed: usize) -> (Builder, Uuid) {
         .copied()
         .collect::<Vec<_>>()
     {
-        b.run(Command::Cancel {
+        b.run(Command::Cancel(Cancel {
             subscription_id: id,
-        });
+        }));
     }
     b.now += Duration::days(2);
     (b, all[0])
@@ -116,21 +117,21 @@ fn bench(c: &mut Criterion) {
         ("1000_live_9000_closed", 1_000, 9_000),
     ] {
         let (b, sub) = customer(live, closed);
-        let add = Command::AddSeats {
+        let add = Command::AddSeats(AddSeats {
             subscription_id: sub,
             seats: 3,
-        };
-        let reduce = Command::ReduceSeats {
+        });
+        let reduce = Command::ReduceSeats(ReduceSeats {
             subscription_id: sub,
             seats: 2,
-        };
-        let copilot = Command::Purchase {
+        });
+        let copilot = Command::Purchase(Purchase {
             customer_id: CUSTOMER,
             order_id: None,
             items: vec![item("copilot-m365", 5)],
             reseller_id: None,
             additional_resellers: vec![],
-        };
+        });
         let actor = b.actor.clone();
         let ctx = CommandContext {
             command_id: Uuid::from_u128(7),

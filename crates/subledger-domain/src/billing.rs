@@ -31,12 +31,6 @@ impl Line {
     }
 }
 
-/// The period of `s`'s term that contains `today` (BIL-2), if it has periods:
-/// [`Subscription::current_period`], under the name the money side uses.
-pub fn current_period(s: &Subscription, today: NaiveDate) -> Option<Period> {
-    s.current_period(today)
-}
-
 #[allow(clippy::too_many_arguments)]
 fn line(
     s: &Subscription,

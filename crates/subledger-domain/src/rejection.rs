@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::rules::{self, RuleId};
+
 /// The class of a refusal, which the HTTP layer maps to a status code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,55 +20,181 @@ pub enum RejectionKind {
     Rule,
 }
 
+macro_rules! rejection_codes {
+    ($($(#[$doc:meta])* $code:ident,)*) => {
+        /// Every error code the ledger answers with, the domain's refusals and the
+        /// HTTP layer's alike: the one list of API.md's codes. The serde name is
+        /// the wire code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum RejectionCode {
+            $($(#[$doc])* $code,)*
+        }
+
+        impl RejectionCode {
+            pub const ALL: &[RejectionCode] = &[$(RejectionCode::$code),*];
+
+            /// The wire code (`SeatReductionWindowClosed`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(RejectionCode::$code => stringify!($code),)*
+                }
+            }
+        }
+    };
+}
+
+rejection_codes!(
+    // The HTTP contract's own (API.md, Errors).
+    /// Malformed JSON, an unknown field, a bad value (400).
+    InvalidRequest,
+    /// A missing or unknown token (401).
+    Unauthenticated,
+    /// The actor's roles do not allow it (403).
+    Forbidden,
+    /// No such thing for this actor, or no such endpoint (404).
+    NotFound,
+    MethodNotAllowed,
+    /// `expected_version` mismatch (409).
+    VersionConflict,
+    /// GEN-5: a command id reused for another command (422).
+    IdempotencyKeyReused,
+    PayloadTooLarge,
+    /// REN-7: the simulated clock never goes back (422).
+    ClockWentBack,
+    Timeout,
+    /// The store cannot serve now (503).
+    Unavailable,
+    /// The read models have not reached the position asked for (503).
+    ProjectionBehind,
+    InternalError,
+    // The business rules' (422).
+    AddonBelowMinimum,
+    AddonExceedsBase,
+    AddonRequiresBase,
+    AlreadySuspended,
+    AutoRenewUnavailable,
+    CancellationAlreadyScheduled,
+    CancellationScheduled,
+    CancellationWindowClosed,
+    ConversionBelowTrialSeats,
+    ConversionTargetEndsEarlier,
+    ConversionTargetInvalid,
+    CustomerExists,
+    KeysRevoked,
+    KmsNotAllowed,
+    NoScheduledChange,
+    NoSoftwareKeys,
+    NotATrial,
+    NotCancellable,
+    NotSuspended,
+    OnePerCustomer,
+    OnePerCustomerSuspended,
+    PlanNotOffered,
+    QuantityBelowMinimum,
+    QuantityOutOfRange,
+    RelationshipAlreadyRequested,
+    RelationshipExists,
+    RelationshipNotAccepted,
+    ScheduledChangeNotAllowed,
+    SeatChangeNotSupported,
+    SeatReductionWindowClosed,
+    SubscriptionCancelled,
+    SubscriptionExpired,
+    SubscriptionNotTransferable,
+    SubscriptionSuspended,
+    TooManyResellers,
+    TransferExpired,
+    TransferNotPending,
+    TrialNotModifiable,
+    TrialNotOffered,
+    UnavailableInMarket,
+    UnknownProduct,
+    UpdateLimitReached,
+    UpgradeNotAllowed,
+    UpgradePathUnsupported,
+    UpgradeTargetEndsEarlier,
+    UpgradeTargetInCancellationWindow,
+    UpgradeTargetNotActive,
+    UpgradeTargetTermMismatch,
+);
+
+impl std::fmt::Display for RejectionCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for RejectionCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for RejectionCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A refused command. Deciding never writes anything, so a rejection is the
 /// whole outcome (GEN-6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rejection {
     pub kind: RejectionKind,
     /// Stable machine-readable code, as in API.md (`SeatReductionWindowClosed`).
-    pub code: String,
+    pub code: RejectionCode,
     /// The rule id of RULES.md (`SEAT-2`).
-    pub rule: String,
+    pub rule: RuleId,
     pub message: String,
     pub details: Map<String, Value>,
 }
 
 impl Rejection {
-    pub fn new(kind: RejectionKind, code: &str, rule: &str, message: impl Into<String>) -> Self {
+    pub fn new(
+        kind: RejectionKind,
+        code: RejectionCode,
+        rule: RuleId,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             kind,
-            code: code.to_owned(),
-            rule: rule.to_owned(),
+            code,
+            rule,
             message: message.into(),
             details: Map::new(),
         }
     }
 
     /// A business-rule refusal (422).
-    pub fn rule(code: &str, rule: &str, message: impl Into<String>) -> Self {
+    pub fn rule(code: RejectionCode, rule: RuleId, message: impl Into<String>) -> Self {
         Self::new(RejectionKind::Rule, code, rule, message)
     }
 
     /// A malformed or out-of-range value, naming the field (400).
-    pub fn invalid(rule: &str, field: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(rule: RuleId, field: &str, message: impl Into<String>) -> Self {
         Self::new(
             RejectionKind::InvalidRequest,
-            "InvalidRequest",
+            RejectionCode::InvalidRequest,
             rule,
             message,
         )
         .with("field", field)
     }
 
-    pub fn forbidden(rule: &str, message: impl Into<String>) -> Self {
-        Self::new(RejectionKind::Forbidden, "Forbidden", rule, message)
+    pub fn forbidden(rule: RuleId, message: impl Into<String>) -> Self {
+        Self::new(
+            RejectionKind::Forbidden,
+            RejectionCode::Forbidden,
+            rule,
+            message,
+        )
     }
 
     pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
         Self::new(
             RejectionKind::NotFound,
-            "NotFound",
-            "GEN-2",
+            RejectionCode::NotFound,
+            rules::GEN_2,
             format!("no {what} {id} for this actor"),
         )
         .with(what, id.to_string())
@@ -76,6 +204,14 @@ impl Rejection {
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
         let value = serde_json::to_value(value).unwrap_or(Value::Null);
         self.details.insert(key.to_owned(), value);
+        self
+    }
+
+    /// Adds the fields of a typed details struct, each as one detail.
+    pub fn with_details(mut self, details: impl Serialize) -> Self {
+        if let Ok(Value::Object(fields)) = serde_json::to_value(details) {
+            self.details.extend(fields);
+        }
         self
     }
 }

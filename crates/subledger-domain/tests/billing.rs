@@ -6,6 +6,7 @@ mod support;
 use proptest::prelude::*;
 use serde_json::json;
 use subledger_domain::calendar::Billing;
+use subledger_domain::command::{AddSeats, Cancel, Reactivate, ReduceSeats, Suspend};
 use subledger_domain::command::{Command, PurchaseItem};
 use subledger_domain::event::{BillingLine, BillingReason, EventData};
 use subledger_domain::money::mul_div_round_half_up;
@@ -44,23 +45,23 @@ fn net(events: &[Event], sub: Uuid) -> i64 {
 }
 
 fn add(sub: Uuid, seats: u32) -> Command {
-    Command::AddSeats {
+    Command::AddSeats(AddSeats {
         subscription_id: sub,
         seats,
-    }
+    })
 }
 
 fn reduce(sub: Uuid, seats: u32) -> Command {
-    Command::ReduceSeats {
+    Command::ReduceSeats(ReduceSeats {
         subscription_id: sub,
         seats,
-    }
+    })
 }
 
 fn cancel(sub: Uuid) -> Command {
-    Command::Cancel {
+    Command::Cancel(Cancel {
         subscription_id: sub,
-    }
+    })
 }
 
 /// The single billing line of an outcome, checked for its day counts.
@@ -608,9 +609,9 @@ fn bil_6_a_suspended_subscription_is_still_charged_each_period() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-01-15T09:00:00Z");
-    let out = sc.when(Command::Suspend {
+    let out = sc.when(Command::Suspend(Suspend {
         subscription_id: sub,
-    });
+    }));
     out.then_types(&["SubscriptionSuspended"]);
     assert!(out.billing().is_empty(), "suspending credits nothing");
     let due = sc.advance_to("2026-03-10T00:00:00Z");
@@ -624,9 +625,9 @@ fn bil_6_a_suspended_subscription_is_still_charged_each_period() {
     assert_eq!(sc.sub(sub).status, Status::Suspended);
     // Reactivated: nothing is charged again for the period already paid.
     assert!(
-        sc.when(Command::Reactivate {
+        sc.when(Command::Reactivate(Reactivate {
             subscription_id: sub
-        })
+        }))
         .billing()
         .is_empty()
     );
@@ -636,9 +637,9 @@ fn bil_6_a_suspended_subscription_is_still_charged_each_period() {
 fn bil_6_charging_stops_when_the_suspended_term_expires() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 2, P1M, M);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: sub,
-    });
+    }));
     let due = sc.advance_to("2026-06-01T00:00:00Z");
     assert_eq!(
         due.iter().map(|e| e.data.type_name()).collect::<Vec<_>>(),

@@ -3,6 +3,11 @@
 mod support;
 
 use subledger_domain::calendar::{Billing, Term};
+use subledger_domain::command::ScheduledChange;
+use subledger_domain::command::{
+    AddSeats, Cancel, ClearScheduledChange, ConvertTrial, CopyDownloadLink, DownloadSoftware,
+    Reactivate, ReduceSeats, RevealKey, ScheduleChange, SetAutoRenew, Suspend, Upgrade,
+};
 use subledger_domain::command::{Command, KeyType, UpgradeTiming};
 use subledger_domain::event::{BillingLine, BillingReason, CancelReason, ClearReason, EventData};
 use subledger_domain::state::Status;
@@ -17,18 +22,20 @@ fn rejected(o: Outcome, code: &str, rule: &str) -> Rejection {
 }
 
 fn cancel(subscription_id: Uuid) -> Command {
-    Command::Cancel { subscription_id }
+    Command::Cancel(Cancel { subscription_id })
 }
 
 fn schedule_quantity(subscription_id: Uuid, quantity: u32) -> Command {
-    Command::ScheduleChange {
+    Command::ScheduleChange(ScheduleChange {
         subscription_id,
-        product_id: None,
-        quantity: Some(quantity),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    }
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(quantity),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    })
 }
 
 /// The one credit line of an outcome.
@@ -124,10 +131,10 @@ fn can_1_seats_added_before_cancelling_are_credited_too() {
     sc.advance_to("2026-01-12T09:00:00Z");
     // 5 seats for 29 days: 3360 × 5 × 29 / 31 = 15716.13 → 15716.
     assert_eq!(
-        sc.when(Command::AddSeats {
+        sc.when(Command::AddSeats(AddSeats {
             subscription_id: sub,
             seats: 5
-        })
+        }))
         .amounts(),
         vec![15716]
     );
@@ -270,10 +277,10 @@ fn can_3_the_full_credit_includes_seats_added_in_the_period() {
     sc.advance_to("2026-01-10T12:00:00Z");
     // Added on the period's first day: the whole period, 4900 × 2.
     assert_eq!(
-        sc.when(Command::AddSeats {
+        sc.when(Command::AddSeats(AddSeats {
             subscription_id: sub,
             seats: 2
-        })
+        }))
         .amounts(),
         vec![9800]
     );
@@ -363,10 +370,10 @@ fn can_3_a_scheduled_cancellation_cannot_be_repeated_nor_undone_by_auto_renew() 
     );
     assert_eq!(detail(rej, "effective_at"), "2026-02-10T00:00:00Z");
     let rej = &rejected(
-        sc.when(Command::SetAutoRenew {
+        sc.when(Command::SetAutoRenew(SetAutoRenew {
             subscription_id: sub,
             enabled: true,
-        }),
+        })),
         "CancellationScheduled",
         "CAN-3",
     );
@@ -473,34 +480,34 @@ fn can_5_every_later_command_is_refused_with_subscription_cancelled() {
     );
     let before = sc.state.clone();
     let commands = vec![
-        Command::AddSeats {
+        Command::AddSeats(AddSeats {
             subscription_id: sub,
             seats: 1,
-        },
-        Command::ReduceSeats {
+        }),
+        Command::ReduceSeats(ReduceSeats {
             subscription_id: sub,
             seats: 1,
-        },
-        Command::Suspend {
+        }),
+        Command::Suspend(Suspend {
             subscription_id: sub,
-        },
-        Command::Reactivate {
+        }),
+        Command::Reactivate(Reactivate {
             subscription_id: sub,
-        },
-        Command::SetAutoRenew {
+        }),
+        Command::SetAutoRenew(SetAutoRenew {
             subscription_id: sub,
             enabled: true,
-        },
-        Command::SetAutoRenew {
+        }),
+        Command::SetAutoRenew(SetAutoRenew {
             subscription_id: sub,
             enabled: false,
-        },
+        }),
         schedule_quantity(sub, 5),
-        Command::ClearScheduledChange {
+        Command::ClearScheduledChange(ClearScheduledChange {
             subscription_id: sub,
-        },
+        }),
         cancel(sub),
-        Command::Upgrade {
+        Command::Upgrade(Upgrade {
             subscription_id: sub,
             target_product_id: "m365-e5".into(),
             quantity: 10,
@@ -508,14 +515,14 @@ fn can_5_every_later_command_is_refused_with_subscription_cancelled() {
             term: None,
             billing: None,
             timing: UpgradeTiming::Now,
-        },
-        Command::ConvertTrial {
+        }),
+        Command::ConvertTrial(ConvertTrial {
             subscription_id: sub,
             target_subscription_id: None,
             quantity: Some(25),
             term: P1Y,
             billing: Some(Billing::Monthly),
-        },
+        }),
     ];
     for command in commands {
         let name = command.type_name();
@@ -535,25 +542,25 @@ fn can_5_key_requests_after_cancellation_are_refused_with_keys_revoked() {
     assert!(sc.sub(sub).keys_revoked);
     let before = sc.state.clone();
     for command in [
-        Command::RevealKey {
+        Command::RevealKey(RevealKey {
             subscription_id: sub,
             key_type: KeyType::MAK,
             version: None,
             language: None,
             os: None,
-        },
-        Command::DownloadSoftware {
+        }),
+        Command::DownloadSoftware(DownloadSoftware {
             subscription_id: sub,
             version: None,
             language: None,
             os: None,
-        },
-        Command::CopyDownloadLink {
+        }),
+        Command::CopyDownloadLink(CopyDownloadLink {
             subscription_id: sub,
             version: None,
             language: None,
             os: None,
-        },
+        }),
     ] {
         rejected(sc.when(command), "KeysRevoked", "KEY-5");
     }
@@ -577,17 +584,17 @@ fn can_5_a_scheduled_marketplace_cancellation_ends_the_same_way() {
     sc.advance_to("2026-02-10T00:00:00Z");
     let before = sc.state.clone();
     rejected(
-        sc.when(Command::AddSeats {
+        sc.when(Command::AddSeats(AddSeats {
             subscription_id: sub,
             seats: 1,
-        }),
+        })),
         "SubscriptionCancelled",
         "CAN-5",
     );
     rejected(
-        sc.when(Command::Reactivate {
+        sc.when(Command::Reactivate(Reactivate {
             subscription_id: sub,
-        }),
+        })),
         "SubscriptionCancelled",
         "CAN-5",
     );

@@ -4,6 +4,7 @@
 mod support;
 
 use std::collections::BTreeSet;
+use subledger_domain::command::{Cancel, RevealKey};
 
 use serde_json::json;
 use subledger_domain::calendar::{Billing, Term};
@@ -460,19 +461,19 @@ fn cat_2_the_flags_take_effect_on_commands() {
     let rhel = sc.buy("rhel-software-plan", 1, P1Y, A);
     assert!(!sc.sub(rhel).cancellable);
     assert_eq!(sc.sub(rhel).cancellation_allowed_until, None);
-    sc.when(Command::Cancel {
+    sc.when(Command::Cancel(Cancel {
         subscription_id: rhel,
-    })
+    }))
     .then_rejected("NotCancellable", "CAN-4");
     // has_keys: false.
     let e3 = sc.buy("m365-e3", 1, P1Y, M);
-    sc.when(Command::RevealKey {
+    sc.when(Command::RevealKey(RevealKey {
         subscription_id: e3,
         key_type: KeyType::MAK,
         version: None,
         language: None,
         os: None,
-    })
+    }))
     .then_rejected("NoSoftwareKeys", "KEY-1");
     // trial: false.
     let mut trial = item("m365-e3", 25, P1M, M);

@@ -7,7 +7,13 @@ use proptest::prelude::*;
 use serde_json::json;
 use subledger_domain::actor::{Action, Actor, Role};
 use subledger_domain::calendar::{Billing, Term};
-use subledger_domain::command::{Command, KeyType, PurchaseItem, UpgradeTiming};
+use subledger_domain::command::{
+    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, ClearScheduledChange, ConvertTrial,
+    CopyDownloadLink, CreateCustomer, DownloadSoftware, Purchase, Reactivate, ReduceSeats,
+    RejectTransfer, RequestRelationship, RequestTransfer, RevealKey, ScheduleChange, SetAutoRenew,
+    Suspend, Upgrade,
+};
+use subledger_domain::command::{Command, KeyType, PurchaseItem, ScheduledChange, UpgradeTiming};
 use subledger_domain::event::EventData;
 use subledger_domain::rejection::RejectionKind;
 use subledger_domain::state::Status;
@@ -20,17 +26,17 @@ use uuid::Uuid;
 // ---------------------------------------------------------------------------
 
 fn add_seats(sub: Uuid, seats: u32) -> Command {
-    Command::AddSeats {
+    Command::AddSeats(AddSeats {
         subscription_id: sub,
         seats,
-    }
+    })
 }
 
 fn set_auto_renew(sub: Uuid, enabled: bool) -> Command {
-    Command::SetAutoRenew {
+    Command::SetAutoRenew(SetAutoRenew {
         subscription_id: sub,
         enabled,
-    }
+    })
 }
 
 /// The transfer id of the `TransferRequested` among `events`.
@@ -50,11 +56,11 @@ fn request_transfer_from_a(sc: &mut Scenario) -> Uuid {
     let events = sc
         .when_as(
             &admin_b(),
-            Command::RequestTransfer {
+            Command::RequestTransfer(RequestTransfer {
                 customer_id: CUSTOMER,
                 source_partner_id: PARTNER_A,
                 customer_email: "it@fabrikam.example".into(),
-            },
+            }),
         )
         .accepted()
         .clone();
@@ -91,9 +97,9 @@ fn gen_1_rejection_instants_are_rfc3339_utc_with_z() {
     let mut sc = Scenario::at("2026-01-15T09:30:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 3, P1Y, Billing::Monthly);
     sc.advance_to("2026-01-23T00:00:00Z");
-    let out = sc.when(Command::Cancel {
+    let out = sc.when(Command::Cancel(Cancel {
         subscription_id: sub,
-    });
+    }));
     let rej = out.then_rejected("CancellationWindowClosed", "CAN-1");
     assert_eq!(detail(rej, "window_closed_at"), "2026-01-22T09:30:00Z");
     assert_eq!(detail(rej, "now"), "2026-01-23T00:00:00Z");
@@ -181,13 +187,13 @@ fn gen_2_an_unknown_customer_and_a_foreign_one_look_the_same() {
         .clone()
         .unwrap_err();
     let missing = sc
-        .when(Command::Purchase {
+        .when(Command::Purchase(Purchase {
             customer_id: unknown,
             order_id: None,
             items: vec![item("m365-e3", 5, P1Y, Billing::Monthly)],
             reseller_id: None,
             additional_resellers: vec![],
-        })
+        }))
         .result
         .clone()
         .unwrap_err();
@@ -207,9 +213,9 @@ fn gen_2_a_requested_but_unaccepted_relationship_does_not_give_access() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     sc.when_as(
         &admin_b(),
-        Command::RequestRelationship {
+        Command::RequestRelationship(RequestRelationship {
             customer_id: CUSTOMER,
-        },
+        }),
     )
     .then_types(&["RelationshipRequested"]);
     let out = sc.when_as(
@@ -223,9 +229,9 @@ fn gen_2_a_requested_but_unaccepted_relationship_does_not_give_access() {
     // Once the customer's global admin accepts, the same purchase goes through.
     sc.when_as(
         &customer_admin(),
-        Command::AcceptRelationship {
+        Command::AcceptRelationship(AcceptRelationship {
             partner_id: PARTNER_B,
-        },
+        }),
     )
     .then_types(&["RelationshipEstablished"]);
     sc.when_as(
@@ -245,18 +251,18 @@ fn gen_2_another_partners_subscription_is_not_found_never_forbidden() {
     let before = sc.state.clone();
     let commands = vec![
         add_seats(sub, 1),
-        Command::ReduceSeats {
+        Command::ReduceSeats(ReduceSeats {
             subscription_id: sub,
             seats: 1,
-        },
-        Command::Suspend {
+        }),
+        Command::Suspend(Suspend {
             subscription_id: sub,
-        },
-        Command::Reactivate {
+        }),
+        Command::Reactivate(Reactivate {
             subscription_id: sub,
-        },
+        }),
         set_auto_renew(sub, false),
-        Command::Upgrade {
+        Command::Upgrade(Upgrade {
             subscription_id: sub,
             target_product_id: "m365-e5".into(),
             quantity: 10,
@@ -264,55 +270,57 @@ fn gen_2_another_partners_subscription_is_not_found_never_forbidden() {
             term: None,
             billing: None,
             timing: UpgradeTiming::Now,
-        },
-        Command::ScheduleChange {
+        }),
+        Command::ScheduleChange(ScheduleChange {
             subscription_id: sub,
-            product_id: None,
-            quantity: Some(12),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-        Command::ClearScheduledChange {
+            change: ScheduledChange {
+                product_id: None,
+                quantity: Some(12),
+                term: None,
+                billing: None,
+                coterm_date: None,
+            },
+        }),
+        Command::ClearScheduledChange(ClearScheduledChange {
             subscription_id: sub,
-        },
-        Command::ConvertTrial {
+        }),
+        Command::ConvertTrial(ConvertTrial {
             subscription_id: sub,
             target_subscription_id: None,
             quantity: Some(25),
             term: P1Y,
             billing: Some(Billing::Monthly),
-        },
-        Command::Cancel {
+        }),
+        Command::Cancel(Cancel {
             subscription_id: sub,
-        },
-        Command::RevealKey {
+        }),
+        Command::RevealKey(RevealKey {
             subscription_id: keys,
             key_type: KeyType::MAK,
             version: None,
             language: None,
             os: None,
-        },
+        }),
         // Even a KMS request, always refused, does not tell B the subscription exists.
-        Command::RevealKey {
+        Command::RevealKey(RevealKey {
             subscription_id: keys,
             key_type: KeyType::KMS,
             version: None,
             language: None,
             os: None,
-        },
-        Command::DownloadSoftware {
+        }),
+        Command::DownloadSoftware(DownloadSoftware {
             subscription_id: keys,
             version: None,
             language: None,
             os: None,
-        },
-        Command::CopyDownloadLink {
+        }),
+        Command::CopyDownloadLink(CopyDownloadLink {
             subscription_id: keys,
             version: None,
             language: None,
             os: None,
-        },
+        }),
     ];
     for cmd in commands {
         let name = cmd.type_name();
@@ -365,10 +373,10 @@ fn gen_2_a_partner_cannot_answer_a_transfer_it_is_not_party_to() {
     let admin_c = partner(PARTNER_C, &[Role::AdminAgent]);
     let out = sc.when_as(
         &admin_c,
-        Command::AcceptTransfer {
+        Command::AcceptTransfer(AcceptTransfer {
             transfer_id: transfer,
             subscription_ids: vec![sub],
-        },
+        }),
     );
     assert_eq!(
         out.then_rejected("NotFound", "GEN-2").kind,
@@ -376,9 +384,9 @@ fn gen_2_a_partner_cannot_answer_a_transfer_it_is_not_party_to() {
     );
     let out = sc.when_as(
         &admin_c,
-        Command::RejectTransfer {
+        Command::RejectTransfer(RejectTransfer {
             transfer_id: transfer,
-        },
+        }),
     );
     assert_eq!(
         out.then_rejected("NotFound", "GEN-2").kind,
@@ -391,17 +399,17 @@ fn gen_2_the_admin_of_another_customer_cannot_accept_a_relationship_here() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     sc.when_as(
         &admin_b(),
-        Command::RequestRelationship {
+        Command::RequestRelationship(RequestRelationship {
             customer_id: CUSTOMER,
-        },
+        }),
     )
     .accepted();
     let stranger = Actor::customer("admin@contoso.example", Uuid::from_u128(0x0C05_7002));
     let out = sc.when_as(
         &stranger,
-        Command::AcceptRelationship {
+        Command::AcceptRelationship(AcceptRelationship {
             partner_id: PARTNER_B,
-        },
+        }),
     );
     assert_eq!(
         out.then_rejected("NotFound", "GEN-2").kind,
@@ -479,13 +487,13 @@ fn gen_3_table(command_type: &str) -> &'static [Role] {
 fn matrix_case(command_type: &str) -> (Scenario, Command, Uuid) {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z");
     if command_type == "CreateCustomer" {
-        let cmd = Command::CreateCustomer {
+        let cmd = Command::CreateCustomer(CreateCustomer {
             customer_id: CUSTOMER,
             company_name: "Fabrikam".into(),
             domain: "fabrikam.example".into(),
             country: "NL".into(),
             segment: subledger_domain::command::Segment::Commercial,
-        };
+        });
         return (sc, cmd, PARTNER_A);
     }
     sc = sc.with_customer("NL");
@@ -495,25 +503,25 @@ fn matrix_case(command_type: &str) -> (Scenario, Command, Uuid) {
         "RequestRelationship" => {
             return (
                 sc,
-                Command::RequestRelationship {
+                Command::RequestRelationship(RequestRelationship {
                     customer_id: CUSTOMER,
-                },
+                }),
                 PARTNER_B,
             );
         }
         "AcceptRelationship" => {
             sc.when_as(
                 &admin_b(),
-                Command::RequestRelationship {
+                Command::RequestRelationship(RequestRelationship {
                     customer_id: CUSTOMER,
-                },
+                }),
             )
             .accepted();
             return (
                 sc,
-                Command::AcceptRelationship {
+                Command::AcceptRelationship(AcceptRelationship {
                     partner_id: PARTNER_B,
-                },
+                }),
                 PARTNER_B,
             );
         }
@@ -521,11 +529,11 @@ fn matrix_case(command_type: &str) -> (Scenario, Command, Uuid) {
             sc.relate(PARTNER_B);
             return (
                 sc,
-                Command::RequestTransfer {
+                Command::RequestTransfer(RequestTransfer {
                     customer_id: CUSTOMER,
                     source_partner_id: PARTNER_A,
                     customer_email: "it@fabrikam.example".into(),
-                },
+                }),
                 PARTNER_B,
             );
         }
@@ -533,33 +541,33 @@ fn matrix_case(command_type: &str) -> (Scenario, Command, Uuid) {
             sc.relate(PARTNER_B);
             let transfer_id = request_transfer_from_a(&mut sc);
             if command_type == "AcceptTransfer" {
-                Command::AcceptTransfer {
+                Command::AcceptTransfer(AcceptTransfer {
                     transfer_id,
                     subscription_ids: vec![sub],
-                }
+                })
             } else {
-                Command::RejectTransfer { transfer_id }
+                Command::RejectTransfer(RejectTransfer { transfer_id })
             }
         }
         "Purchase" => Scenario::purchase(vec![item("m365-e5", 3, P1Y, Billing::Monthly)]),
         "AddSeats" => add_seats(sub, 2),
-        "ReduceSeats" => Command::ReduceSeats {
+        "ReduceSeats" => Command::ReduceSeats(ReduceSeats {
             subscription_id: sub,
             seats: 2,
-        },
-        "Suspend" => Command::Suspend {
+        }),
+        "Suspend" => Command::Suspend(Suspend {
             subscription_id: sub,
-        },
+        }),
         "Reactivate" => {
-            sc.ok(Command::Suspend {
+            sc.ok(Command::Suspend(Suspend {
                 subscription_id: sub,
-            });
-            Command::Reactivate {
+            }));
+            Command::Reactivate(Reactivate {
                 subscription_id: sub,
-            }
+            })
         }
         "SetAutoRenew" => set_auto_renew(sub, false),
-        "Upgrade" => Command::Upgrade {
+        "Upgrade" => Command::Upgrade(Upgrade {
             subscription_id: sub,
             target_product_id: "m365-e5".into(),
             quantity: 10,
@@ -567,59 +575,61 @@ fn matrix_case(command_type: &str) -> (Scenario, Command, Uuid) {
             term: None,
             billing: None,
             timing: UpgradeTiming::Now,
-        },
+        }),
         "ScheduleChange" | "ClearScheduledChange" => {
-            let schedule = Command::ScheduleChange {
+            let schedule = Command::ScheduleChange(ScheduleChange {
                 subscription_id: sub,
-                product_id: None,
-                quantity: Some(12),
-                term: None,
-                billing: None,
-                coterm_date: None,
-            };
+                change: ScheduledChange {
+                    product_id: None,
+                    quantity: Some(12),
+                    term: None,
+                    billing: None,
+                    coterm_date: None,
+                },
+            });
             if command_type == "ScheduleChange" {
                 schedule
             } else {
                 sc.ok(schedule);
-                Command::ClearScheduledChange {
+                Command::ClearScheduledChange(ClearScheduledChange {
                     subscription_id: sub,
-                }
+                })
             }
         }
         "ConvertTrial" => {
             let mut trial = item("m365-e5", 25, P1M, Billing::Monthly);
             trial.trial = true;
             let t = sc.buy_item(trial);
-            Command::ConvertTrial {
+            Command::ConvertTrial(ConvertTrial {
                 subscription_id: t,
                 target_subscription_id: None,
                 quantity: Some(25),
                 term: P1Y,
                 billing: Some(Billing::Monthly),
-            }
+            })
         }
-        "Cancel" => Command::Cancel {
+        "Cancel" => Command::Cancel(Cancel {
             subscription_id: sub,
-        },
-        "RevealKey" => Command::RevealKey {
+        }),
+        "RevealKey" => Command::RevealKey(RevealKey {
             subscription_id: keys,
             key_type: KeyType::MAK,
             version: None,
             language: None,
             os: None,
-        },
-        "DownloadSoftware" => Command::DownloadSoftware {
+        }),
+        "DownloadSoftware" => Command::DownloadSoftware(DownloadSoftware {
             subscription_id: keys,
             version: None,
             language: None,
             os: None,
-        },
-        "CopyDownloadLink" => Command::CopyDownloadLink {
+        }),
+        "CopyDownloadLink" => Command::CopyDownloadLink(CopyDownloadLink {
             subscription_id: keys,
             version: None,
             language: None,
             os: None,
-        },
+        }),
         other => panic!("no matrix case for {other}"),
     };
     (sc, cmd, PARTNER_A)
@@ -753,9 +763,9 @@ fn gen_3_a_sales_agent_may_buy_but_not_cancel() {
         .unwrap();
     let out = sc.when_as(
         &sales,
-        Command::Cancel {
+        Command::Cancel(Cancel {
             subscription_id: sub,
-        },
+        }),
     );
     let rej = out.then_rejected("Forbidden", "GEN-3");
     assert_eq!(rej.kind, RejectionKind::Forbidden);
@@ -767,9 +777,9 @@ fn gen_3_a_sales_agent_may_buy_but_not_cancel() {
     // A global admin of the same partner may.
     sc.when_as(
         &partner(PARTNER_A, &[GlobalAdmin]),
-        Command::Cancel {
+        Command::Cancel(Cancel {
             subscription_id: sub,
-        },
+        }),
     )
     .then_types(&["SubscriptionCancelled", "Credited"]);
 }
@@ -797,18 +807,18 @@ fn gen_3_the_customer_role_is_only_for_customer_users_and_partner_roles_only_for
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     sc.when_as(
         &admin_b(),
-        Command::RequestRelationship {
+        Command::RequestRelationship(RequestRelationship {
             customer_id: CUSTOMER,
-        },
+        }),
     )
     .accepted();
     // A partner user that somehow holds the customer role still may not accept.
     let odd_partner = partner(PARTNER_B, &[CustomerGlobalAdmin, AdminAgent]);
     sc.when_as(
         &odd_partner,
-        Command::AcceptRelationship {
+        Command::AcceptRelationship(AcceptRelationship {
             partner_id: PARTNER_B,
-        },
+        }),
     )
     .then_rejected("Forbidden", "GEN-3");
     // A customer user holding a partner role may not buy.
@@ -895,23 +905,23 @@ fn gen_4_every_kind_of_command_on_the_subscription_is_refused_past_the_limit() {
     toggle_auto_renew(&mut sc, sub, 1200);
     for cmd in [
         add_seats(sub, 1),
-        Command::ReduceSeats {
+        Command::ReduceSeats(ReduceSeats {
             subscription_id: sub,
             seats: 1,
-        },
-        Command::Suspend {
+        }),
+        Command::Suspend(Suspend {
             subscription_id: sub,
-        },
+        }),
         set_auto_renew(sub, true),
-        Command::Cancel {
+        Command::Cancel(Cancel {
             subscription_id: sub,
-        },
-        Command::DownloadSoftware {
+        }),
+        Command::DownloadSoftware(DownloadSoftware {
             subscription_id: sub,
             version: None,
             language: None,
             os: None,
-        },
+        }),
     ] {
         let name = cmd.type_name();
         let out = sc.when(cmd);
@@ -940,10 +950,10 @@ fn gen_4_refused_commands_and_time_driven_work_do_not_count() {
         .then_types(&["SeatsAdded", "Charged"]);
     assert_eq!(sc.sub(sub).update_count, 1);
     // Refused: reducing 20 of 11 seats.
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: sub,
         seats: 20,
-    })
+    }))
     .then_rejected("QuantityBelowMinimum", "SEAT-3");
     assert_eq!(sc.sub(sub).update_count, 1);
     // A renewal is the ledger's own work, not an update.
@@ -1041,7 +1051,7 @@ fn gen_5_derived_ids_of_transfers_and_partial_upgrades_follow_the_command_id() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     sc.relate(PARTNER_B);
-    let upgrade = Command::Upgrade {
+    let upgrade = Command::Upgrade(Upgrade {
         subscription_id: sub,
         target_product_id: "m365-e5".into(),
         quantity: 4,
@@ -1049,12 +1059,12 @@ fn gen_5_derived_ids_of_transfers_and_partial_upgrades_follow_the_command_id() {
         term: None,
         billing: None,
         timing: UpgradeTiming::Now,
-    };
-    let transfer = Command::RequestTransfer {
+    });
+    let transfer = Command::RequestTransfer(RequestTransfer {
         customer_id: CUSTOMER,
         source_partner_id: PARTNER_A,
         customer_email: "it@fabrikam.example".into(),
-    };
+    });
     for (cmd, actor) in [(upgrade, admin_a()), (transfer, admin_b())] {
         let decide_as = |command_id: u128| {
             let ctx = CommandContext {
@@ -1141,7 +1151,7 @@ proptest! {
         b in 1u32..100_000,
         sub in any::<u128>(),
     ) {
-        let mk = |seats| Command::AddSeats { subscription_id: Uuid::from_u128(sub), seats };
+        let mk = |seats| Command::AddSeats(AddSeats { subscription_id: Uuid::from_u128(sub), seats });
         let ca = mk(a);
         let round: Command = serde_json::from_str(&serde_json::to_string(&ca).unwrap()).unwrap();
         prop_assert_eq!(ca.fingerprint(), round.fingerprint());
@@ -1205,9 +1215,9 @@ fn gen_6_a_closed_window_names_the_instant_it_closed() {
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     sc.advance_to("2026-01-17T09:00:00Z");
     let rej = sc
-        .when(Command::Cancel {
+        .when(Command::Cancel(Cancel {
             subscription_id: sub,
-        })
+        }))
         .then_rejected("CancellationWindowClosed", "CAN-1")
         .clone();
     assert_eq!(detail(&rej, "window_closed_at"), "2026-01-17T09:00:00Z");
@@ -1219,10 +1229,10 @@ fn gen_6_a_closed_window_names_the_instant_it_closed() {
     assert_eq!(sc.sub(sub).status, Status::Active);
     // A seat reduction names each batch's deadline.
     let rej = sc
-        .when(Command::ReduceSeats {
+        .when(Command::ReduceSeats(ReduceSeats {
             subscription_id: sub,
             seats: 1,
-        })
+        }))
         .then_rejected("SeatReductionWindowClosed", "SEAT-2")
         .clone();
     assert_eq!(detail(&rej, "reducible_now"), 0);
@@ -1233,13 +1243,13 @@ fn gen_6_a_closed_window_names_the_instant_it_closed() {
 #[test]
 fn gen_6_a_limit_names_the_number_that_applied() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
-    let out = sc.when(Command::Purchase {
+    let out = sc.when(Command::Purchase(Purchase {
         customer_id: CUSTOMER,
         order_id: None,
         items: vec![item("m365-e3", 3, P1Y, Billing::Monthly)],
         reseller_id: None,
         additional_resellers: (1..=6).map(Uuid::from_u128).collect(),
-    });
+    }));
     let rej = out.then_rejected("TooManyResellers", "PUR-8");
     assert_eq!(detail(rej, "limit"), 5);
     assert_eq!(detail(rej, "given"), 6);
@@ -1282,18 +1292,18 @@ fn any_command(subs: Vec<Uuid>) -> impl Strategy<Value = Command> {
     ]);
     prop_oneof![
         (sub.clone(), 0u32..40).prop_map(|(s, n)| add_seats(s, n)),
-        (sub.clone(), 0u32..40).prop_map(|(s, n)| Command::ReduceSeats {
+        (sub.clone(), 0u32..40).prop_map(|(s, n)| Command::ReduceSeats(ReduceSeats {
             subscription_id: s,
             seats: n
-        }),
+        })),
         sub.clone()
-            .prop_map(|s| Command::Cancel { subscription_id: s }),
+            .prop_map(|s| Command::Cancel(Cancel { subscription_id: s })),
         sub.clone()
-            .prop_map(|s| Command::Suspend { subscription_id: s }),
+            .prop_map(|s| Command::Suspend(Suspend { subscription_id: s })),
         sub.clone()
-            .prop_map(|s| Command::Reactivate { subscription_id: s }),
+            .prop_map(|s| Command::Reactivate(Reactivate { subscription_id: s })),
         (sub.clone(), any::<bool>()).prop_map(|(s, e)| set_auto_renew(s, e)),
-        (sub.clone(), 0u32..40).prop_map(|(s, q)| Command::Upgrade {
+        (sub.clone(), 0u32..40).prop_map(|(s, q)| Command::Upgrade(Upgrade {
             subscription_id: s,
             target_product_id: "m365-e5".into(),
             quantity: q,
@@ -1301,14 +1311,14 @@ fn any_command(subs: Vec<Uuid>) -> impl Strategy<Value = Command> {
             term: None,
             billing: None,
             timing: UpgradeTiming::Now,
-        }),
-        (sub.clone(), any::<bool>()).prop_map(|(s, kms)| Command::RevealKey {
+        })),
+        (sub.clone(), any::<bool>()).prop_map(|(s, kms)| Command::RevealKey(RevealKey {
             subscription_id: s,
             key_type: if kms { KeyType::KMS } else { KeyType::MAK },
             version: None,
             language: None,
             os: None,
-        }),
+        })),
         (
             products,
             0u32..400,
@@ -1317,16 +1327,18 @@ fn any_command(subs: Vec<Uuid>) -> impl Strategy<Value = Command> {
             0usize..8,
             any::<bool>()
         )
-            .prop_map(|(p, q, t, b, resellers, trial)| Command::Purchase {
-                customer_id: CUSTOMER,
-                order_id: None,
-                items: vec![PurchaseItem {
-                    trial,
-                    ..item(p, q, t, b)
-                }],
-                reseller_id: None,
-                additional_resellers: (0..resellers as u128).map(Uuid::from_u128).collect(),
-            }),
+            .prop_map(
+                |(p, q, t, b, resellers, trial)| Command::Purchase(Purchase {
+                    customer_id: CUSTOMER,
+                    order_id: None,
+                    items: vec![PurchaseItem {
+                        trial,
+                        ..item(p, q, t, b)
+                    }],
+                    reseller_id: None,
+                    additional_resellers: (0..resellers as u128).map(Uuid::from_u128).collect(),
+                })
+            ),
     ]
 }
 
@@ -1366,8 +1378,8 @@ proptest! {
             let name = cmd.type_name();
             let out = sc.when_as(&actor, cmd);
             if let Err(rej) = &out.result {
-                prop_assert!(is_rule_id(&rej.rule), "{name}: rule `{}` of {rej}", rej.rule);
-                prop_assert!(!rej.code.is_empty() && !rej.message.is_empty());
+                prop_assert!(is_rule_id(rej.rule.as_str()), "{name}: rule `{}` of {rej}", rej.rule);
+                prop_assert!(!rej.code.as_str().is_empty() && !rej.message.is_empty());
                 match rej.kind {
                     RejectionKind::Forbidden => prop_assert_eq!(rej.code.as_str(), "Forbidden"),
                     RejectionKind::NotFound => prop_assert_eq!(rej.code.as_str(), "NotFound"),

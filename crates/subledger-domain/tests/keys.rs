@@ -7,6 +7,10 @@ use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 use subledger_domain::actor::Action;
 use subledger_domain::calendar::Billing;
+use subledger_domain::command::{
+    AcceptTransfer, Cancel, CopyDownloadLink, DownloadSoftware, RequestTransfer, RevealKey,
+    SetAutoRenew, Suspend,
+};
 use subledger_domain::command::{Command, KeyType};
 use subledger_domain::event::{Event, EventData, KeyAccess};
 use subledger_domain::state::Status;
@@ -20,41 +24,41 @@ fn rejected(o: Outcome, code: &str, rule: &str) -> Rejection {
 }
 
 fn reveal(subscription_id: Uuid) -> Command {
-    Command::RevealKey {
+    Command::RevealKey(RevealKey {
         subscription_id,
         key_type: KeyType::MAK,
         version: Some("2022".into()),
         language: Some("nl-NL".into()),
         os: Some("x64".into()),
-    }
+    })
 }
 
 fn download(subscription_id: Uuid) -> Command {
-    Command::DownloadSoftware {
+    Command::DownloadSoftware(DownloadSoftware {
         subscription_id,
         version: Some("2022".into()),
         language: Some("it-IT".into()),
         os: Some("x64".into()),
-    }
+    })
 }
 
 fn copy_link(subscription_id: Uuid) -> Command {
-    Command::CopyDownloadLink {
+    Command::CopyDownloadLink(CopyDownloadLink {
         subscription_id,
         version: None,
         language: None,
         os: None,
-    }
+    })
 }
 
 fn kms(subscription_id: Uuid) -> Command {
-    Command::RevealKey {
+    Command::RevealKey(RevealKey {
         subscription_id,
         key_type: KeyType::KMS,
         version: None,
         language: None,
         os: None,
-    }
+    })
 }
 
 /// The key-access entry an event records, if it is one (KEY-3).
@@ -159,13 +163,13 @@ fn key_1_version_language_and_os_must_be_among_those_offered() {
     let (mut sc, sub) = server();
     let before = sc.state.clone();
     let rej = &rejected(
-        sc.when(Command::RevealKey {
+        sc.when(Command::RevealKey(RevealKey {
             subscription_id: sub,
             key_type: KeyType::MAK,
             version: Some("2022".into()),
             language: Some("ja-JP".into()),
             os: None,
-        }),
+        })),
         "InvalidRequest",
         "KEY-1",
     );
@@ -175,23 +179,23 @@ fn key_1_version_language_and_os_must_be_among_those_offered() {
         &serde_json::json!(["en-US", "nl-NL", "it-IT", "fr-FR", "de-DE"])
     );
     let rej = &rejected(
-        sc.when(Command::DownloadSoftware {
+        sc.when(Command::DownloadSoftware(DownloadSoftware {
             subscription_id: sub,
             version: Some("2019".into()),
             language: None,
             os: None,
-        }),
+        })),
         "InvalidRequest",
         "KEY-1",
     );
     assert_eq!(detail(rej, "field"), "version");
     let rej = &rejected(
-        sc.when(Command::CopyDownloadLink {
+        sc.when(Command::CopyDownloadLink(CopyDownloadLink {
             subscription_id: sub,
             version: None,
             language: None,
             os: Some("arm64".into()),
-        }),
+        })),
         "InvalidRequest",
         "KEY-1",
     );
@@ -255,9 +259,9 @@ fn key_1_no_key_ever_appears_in_an_event() {
     // Refusals carry no key either.
     let refusal = sc.decide_with(&actor, kms(sub), Uuid::from_u128(0xFEED_1000), Some(&fp));
     let refusal = serde_json::to_string(refusal.result.as_ref().unwrap_err()).unwrap();
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: sub,
-    });
+    }));
     sc.advance_to("2028-01-01T00:00:00Z");
     let json = serde_json::to_string(&sc.history).unwrap();
     assert!(!json.contains(key));
@@ -291,9 +295,9 @@ proptest! {
             sc.advance(to);
             let language = Some(languages[lang].to_owned());
             let command = match what {
-                0 => Command::RevealKey { subscription_id: sub, key_type: KeyType::MAK, version: None, language, os: None },
-                1 => Command::DownloadSoftware { subscription_id: sub, version: Some("2022".into()), language, os: None },
-                2 => Command::CopyDownloadLink { subscription_id: sub, version: None, language, os: Some("x64".into()) },
+                0 => Command::RevealKey(RevealKey { subscription_id: sub, key_type: KeyType::MAK, version: None, language, os: None }),
+                1 => Command::DownloadSoftware(DownloadSoftware { subscription_id: sub, version: Some("2022".into()), language, os: None }),
+                2 => Command::CopyDownloadLink(CopyDownloadLink { subscription_id: sub, version: None, language, os: Some("x64".into()) }),
                 _ => kms(sub),
             };
             let o = sc.decide_with(&actor, command, Uuid::from_u128(0xABC0_0000 + i as u128), Some(&fp));
@@ -302,7 +306,7 @@ proptest! {
             }
             if extra == 0 && sc.sub(sub).status == Status::Active {
                 // Now and then something else happens to the subscription.
-                let _ = sc.when(Command::SetAutoRenew { subscription_id: sub, enabled: false });
+                let _ = sc.when(Command::SetAutoRenew(SetAutoRenew { subscription_id: sub, enabled: false }));
             }
             if let Err(rej) = &o.result {
                 prop_assert!(!holds_mak_shaped(&serde_json::to_string(rej).unwrap()));
@@ -327,13 +331,13 @@ fn key_2_a_kms_key_is_always_refused_and_nothing_is_recorded() {
     assert_eq!(sc.state, before);
     // Still refused however the request is dressed up.
     let rej = &rejected(
-        sc.when(Command::RevealKey {
+        sc.when(Command::RevealKey(RevealKey {
             subscription_id: sub,
             key_type: KeyType::KMS,
             version: Some("2022".into()),
             language: Some("en-US".into()),
             os: Some("x64".into()),
-        }),
+        })),
         "KmsNotAllowed",
         "KEY-2",
     );
@@ -346,9 +350,9 @@ fn key_2_kms_is_refused_for_every_product_and_status() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let perpetual = sc.buy("windows-server-2022-perpetual", 1, None, Billing::OneTime);
     let suspended = sc.buy("sql-server-2022-standard", 1, P1Y, Billing::Annual);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: suspended,
-    });
+    }));
     let e3 = sc.buy("m365-e3", 1, P1Y, Billing::Monthly);
     for sub in [perpetual, suspended, e3] {
         rejected(sc.when(kms(sub)), "KmsNotAllowed", "KEY-2");
@@ -414,12 +418,12 @@ fn key_3_refused_requests_leave_no_entry() {
     let sales = partner(PARTNER_A, &[Role::SalesAgent]);
     let _ = sc.when_as(&sales, reveal(sub));
     let _ = sc.when(kms(sub));
-    let _ = sc.when(Command::CopyDownloadLink {
+    let _ = sc.when(Command::CopyDownloadLink(CopyDownloadLink {
         subscription_id: sub,
         version: None,
         language: None,
         os: Some("arm64".into()),
-    });
+    }));
     assert_eq!(sc.history.iter().filter_map(access).count(), 0);
 }
 
@@ -508,9 +512,9 @@ fn key_4_the_log_is_selected_by_date_range_and_later_events_never_change_it() {
     assert_eq!(recorded.len(), 4);
     // Later events (suspension, years of time-driven work) append; what was
     // recorded stays exactly as it was.
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: sub,
-    });
+    }));
     sc.advance_to("2029-01-01T00:00:00Z");
     let after: Vec<Event> = sc
         .history
@@ -528,9 +532,9 @@ fn key_5_a_cancelled_subscription_keeps_showing_without_its_keys() {
     let (mut sc, sub) = server();
     sc.ok(reveal(sub));
     sc.advance_to("2026-01-12T09:00:00Z");
-    let r = sc.when(Command::Cancel {
+    let r = sc.when(Command::Cancel(Cancel {
         subscription_id: sub,
-    });
+    }));
     assert!(matches!(
         r.then_types(&["SubscriptionCancelled", "Credited"])[0].data,
         EventData::SubscriptionCancelled {
@@ -558,11 +562,11 @@ fn key_5_a_transferred_subscription_has_its_keys_revoked() {
     let events = sc
         .when_as(
             &b_admin,
-            Command::RequestTransfer {
+            Command::RequestTransfer(RequestTransfer {
                 customer_id: CUSTOMER,
                 source_partner_id: PARTNER_A,
                 customer_email: "it@fabrikam.example".into(),
-            },
+            }),
         )
         .accepted()
         .clone();
@@ -573,10 +577,10 @@ fn key_5_a_transferred_subscription_has_its_keys_revoked() {
             _ => None,
         })
         .expect("a transfer request");
-    sc.ok(Command::AcceptTransfer {
+    sc.ok(Command::AcceptTransfer(AcceptTransfer {
         transfer_id,
         subscription_ids: vec![sub],
-    });
+    }));
     let s = sc.sub(sub);
     assert_eq!(s.status, Status::Transferred);
     assert!(s.keys_revoked);
@@ -616,8 +620,8 @@ fn key_5_cancelling_revokes_download_links_too() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("rds-cal-2022", 10, P1Y, Billing::Monthly);
     sc.when(copy_link(sub)).then_types(&["DownloadLinkCopied"]);
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: sub,
-    });
+    }));
     rejected(sc.when(copy_link(sub)), "KeysRevoked", "KEY-5");
 }

@@ -5,6 +5,10 @@ mod support;
 use serde_json::json;
 use subledger_domain::actor::Role;
 use subledger_domain::calendar::Billing;
+use subledger_domain::command::{
+    AddSeats, Cancel, ConvertTrial, CreateCustomer, Purchase, Reactivate, ReduceSeats,
+    SetAutoRenew, Suspend, Upgrade,
+};
 use subledger_domain::command::{Command, PurchaseItem, Segment, UpgradeTiming};
 use subledger_domain::event::{EventData, Origin, SubscriptionCreated};
 use subledger_domain::rejection::RejectionKind;
@@ -36,13 +40,13 @@ fn trial_item(product: &str) -> PurchaseItem {
 }
 
 fn create_customer(country: &str, company: &str, domain: &str) -> Command {
-    Command::CreateCustomer {
+    Command::CreateCustomer(CreateCustomer {
         customer_id: CUSTOMER,
         company_name: company.into(),
         domain: domain.into(),
         country: country.into(),
         segment: Segment::Education,
-    }
+    })
 }
 
 /// Partner B's subscription of `product` (B must be related).
@@ -222,18 +226,18 @@ fn pur_2_seat_additions_stay_within_the_maximum_too() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-business-standard", 290, P1Y, M);
     let rej = sc
-        .when(Command::AddSeats {
+        .when(Command::AddSeats(AddSeats {
             subscription_id: sub,
             seats: 11,
-        })
+        }))
         .then_rejected("QuantityOutOfRange", "PUR-2")
         .clone();
     assert_eq!(detail(&rej, "requested"), 301);
     assert_eq!(sc.sub(sub).quantity, 290);
-    sc.when(Command::AddSeats {
+    sc.when(Command::AddSeats(AddSeats {
         subscription_id: sub,
         seats: 10,
-    })
+    }))
     .then_types(&["SeatsAdded", "Charged"]);
     assert_eq!(sc.sub(sub).quantity, 300);
 }
@@ -281,7 +285,7 @@ fn pur_2_upgrades_into_an_existing_subscription_respect_its_maximum() {
     sc.advance_to("2026-01-20T09:00:00Z");
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::Upgrade {
+        .when(Command::Upgrade(Upgrade {
             subscription_id: source,
             target_product_id: "m365-business-standard".into(),
             quantity: 250,
@@ -289,14 +293,14 @@ fn pur_2_upgrades_into_an_existing_subscription_respect_its_maximum() {
             term: None,
             billing: None,
             timing: UpgradeTiming::Now,
-        })
+        }))
         .then_rejected("QuantityOutOfRange", "PUR-2")
         .clone();
     assert_eq!(detail(&rej, "max"), 300);
     assert_eq!(detail(&rej, "requested"), 350);
     assert_eq!(sc.state, before);
     // 200 fit exactly.
-    sc.when(Command::Upgrade {
+    sc.when(Command::Upgrade(Upgrade {
         subscription_id: source,
         target_product_id: "m365-business-standard".into(),
         quantity: 200,
@@ -304,7 +308,7 @@ fn pur_2_upgrades_into_an_existing_subscription_respect_its_maximum() {
         term: None,
         billing: None,
         timing: UpgradeTiming::Now,
-    })
+    }))
     .accepted();
     assert_eq!(sc.sub(target).quantity, 300);
 }
@@ -318,13 +322,13 @@ fn pur_2_a_trial_converted_into_an_existing_subscription_respects_its_maximum() 
     sc.advance_to("2026-01-20T09:00:00Z");
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::ConvertTrial {
+        .when(Command::ConvertTrial(ConvertTrial {
             subscription_id: trial,
             target_subscription_id: Some(paid),
             quantity: None,
             term: None,
             billing: None,
-        })
+        }))
         .then_rejected("QuantityOutOfRange", "PUR-2")
         .clone();
     assert_eq!(detail(&rej, "requested"), 315);
@@ -427,9 +431,9 @@ fn pur_4_a_second_active_one_is_refused() {
 fn pur_4_a_suspended_one_is_to_be_reactivated_instead() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let first = sc.buy("teams-rooms-pro", 1, P1Y, M);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: first,
-    });
+    }));
     let out = sc.when(Scenario::purchase(vec![item("teams-rooms-pro", 1, P1Y, M)]));
     let rej = out.then_rejected("OnePerCustomerSuspended", "PUR-4");
     assert!(rej.message.contains("reactivate"), "{}", rej.message);
@@ -438,9 +442,9 @@ fn pur_4_a_suspended_one_is_to_be_reactivated_instead() {
         &json!(first.to_string())
     );
     // Reactivated, it is simply the active one.
-    sc.ok(Command::Reactivate {
+    sc.ok(Command::Reactivate(Reactivate {
         subscription_id: first,
-    });
+    }));
     sc.when(Scenario::purchase(vec![item("teams-rooms-pro", 1, P1Y, M)]))
         .then_rejected("OnePerCustomer", "PUR-4");
 }
@@ -449,14 +453,14 @@ fn pur_4_a_suspended_one_is_to_be_reactivated_instead() {
 fn pur_4_once_the_existing_one_is_cancelled_or_expired_another_may_be_bought() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let first = sc.buy("teams-rooms-pro", 1, P1Y, M);
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: first,
-    });
+    }));
     let second = sc.buy("teams-rooms-pro", 1, P1M, M);
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: second,
         enabled: false,
-    });
+    }));
     // The one-month term ends on 2026-02-09; it expires at midnight after.
     sc.advance_to("2026-02-10T00:00:00Z");
     assert_eq!(sc.sub(second).status, Status::Expired);
@@ -493,9 +497,9 @@ fn pur_4_counts_the_customers_subscriptions_of_every_partner_without_revealing_t
     );
     assert!(!rej.message.contains(&a_sub.to_string()), "{}", rej.message);
     // Suspended by A: B still may not buy, and still learns no id.
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: a_sub,
-    });
+    }));
     let out = sc.when_as(
         &admin_b(),
         Scenario::purchase(vec![item("teams-rooms-pro", 1, P1Y, M)]),
@@ -638,9 +642,9 @@ fn pur_6_cancelled_base_subscriptions_do_not_count() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     sc.buy("m365-e3", 200, P1Y, M);
     let gone = sc.buy("m365-e3", 200, P1Y, M);
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: gone,
-    });
+    }));
     // 200 live base licenses: 10 are enough.
     sc.buy("multi-geo", 10, P1Y, M);
 }
@@ -730,29 +734,29 @@ fn pur_7_seat_additions_to_the_add_on_and_reductions_of_the_base_are_held_to_it(
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let base = sc.buy("m365-e3", 100, P1Y, M);
     let copilot = sc.buy("copilot-m365", 100, P1Y, M);
-    sc.when(Command::AddSeats {
+    sc.when(Command::AddSeats(AddSeats {
         subscription_id: copilot,
         seats: 1,
-    })
+    }))
     .then_rejected("AddonExceedsBase", "PUR-7");
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: base,
         seats: 1,
-    })
+    }))
     .then_rejected("AddonExceedsBase", "PUR-7");
     assert_eq!(
         (sc.sub(base).quantity, sc.sub(copilot).quantity),
         (100, 100)
     );
     // More base first, then the add-on may grow.
-    sc.ok(Command::AddSeats {
+    sc.ok(Command::AddSeats(AddSeats {
         subscription_id: base,
         seats: 10,
-    });
-    sc.ok(Command::AddSeats {
+    }));
+    sc.ok(Command::AddSeats(AddSeats {
         subscription_id: copilot,
         seats: 10,
-    });
+    }));
 }
 
 #[test]
@@ -775,13 +779,13 @@ fn resellers(n: u128) -> Vec<Uuid> {
 fn pur_8_an_indirect_reseller_and_five_more_are_recorded() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let indirect = Uuid::from_u128(0x1D1);
-    let out = sc.when(Command::Purchase {
+    let out = sc.when(Command::Purchase(Purchase {
         customer_id: CUSTOMER,
         order_id: None,
         items: vec![item("m365-e3", 3, P1Y, M)],
         reseller_id: Some(indirect),
         additional_resellers: resellers(5),
-    });
+    }));
     let events = out.then_types(&["OrderPlaced", "SubscriptionCreated", "Charged"]);
     match &events[0].data {
         EventData::OrderPlaced {
@@ -803,13 +807,13 @@ fn pur_8_an_indirect_reseller_and_five_more_are_recorded() {
 #[test]
 fn pur_8_six_additional_resellers_are_refused() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
-    let out = sc.when(Command::Purchase {
+    let out = sc.when(Command::Purchase(Purchase {
         customer_id: CUSTOMER,
         order_id: None,
         items: vec![item("m365-e3", 3, P1Y, M)],
         reseller_id: Some(Uuid::from_u128(0x1D1)),
         additional_resellers: resellers(6),
-    });
+    }));
     let rej = out.then_rejected("TooManyResellers", "PUR-8");
     assert_eq!(
         (detail(rej, "limit"), detail(rej, "given")),
@@ -1002,14 +1006,14 @@ fn pur_11_a_cancellation_right_at_the_window_end_is_too_late() {
     let late = sc.buy("m365-e3", 2, P1Y, M);
     let in_time = sc.buy("m365-e3", 2, P1Y, M);
     sc.advance_to("2026-01-17T08:59:59Z");
-    sc.when(Command::Cancel {
+    sc.when(Command::Cancel(Cancel {
         subscription_id: in_time,
-    })
+    }))
     .then_types(&["SubscriptionCancelled", "Credited"]);
     sc.advance_to("2026-01-17T09:00:00Z");
-    sc.when(Command::Cancel {
+    sc.when(Command::Cancel(Cancel {
         subscription_id: late,
-    })
+    }))
     .then_rejected("CancellationWindowClosed", "CAN-1");
 }
 
@@ -1173,12 +1177,14 @@ fn pur_13_client_chosen_ids_must_be_new() {
         subscription_id: Some(id),
         ..item("m365-e3", 1, P1Y, M)
     };
-    let order = |items, order_id| Command::Purchase {
-        customer_id: CUSTOMER,
-        order_id,
-        items,
-        reseller_id: None,
-        additional_resellers: vec![],
+    let order = |items, order_id| {
+        Command::Purchase(Purchase {
+            customer_id: CUSTOMER,
+            order_id,
+            items,
+            reseller_id: None,
+            additional_resellers: vec![],
+        })
     };
     // The same subscription id twice in one order.
     let rej = sc
@@ -1239,14 +1245,16 @@ fn pur_2_an_upgrade_to_a_product_with_tighter_bounds_is_held_to_them() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     sc.catalog = Catalog::from_json(&text).unwrap();
     let sub = sc.buy("small", 8, P1Y, M);
-    let upgrade = |quantity| Command::Upgrade {
-        subscription_id: sub,
-        target_product_id: "smaller".into(),
-        quantity,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: UpgradeTiming::Now,
+    let upgrade = |quantity| {
+        Command::Upgrade(Upgrade {
+            subscription_id: sub,
+            target_product_id: "smaller".into(),
+            quantity,
+            target_subscription_id: None,
+            term: None,
+            billing: None,
+            timing: UpgradeTiming::Now,
+        })
     };
     // In place (all 8) and partial (6) both exceed 5.
     for q in [8, 6] {
@@ -1266,13 +1274,13 @@ fn pur_2_an_upgrade_to_a_product_with_tighter_bounds_is_held_to_them() {
 fn pur_8_a_reseller_named_twice_is_refused() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let reseller = uuid::Uuid::from_u128(77);
-    let r = sc.when(Command::Purchase {
+    let r = sc.when(Command::Purchase(Purchase {
         customer_id: CUSTOMER,
         order_id: None,
         items: vec![item("m365-e3", 5, P1Y, Billing::Monthly)],
         reseller_id: Some(reseller),
         additional_resellers: vec![uuid::Uuid::from_u128(78), reseller],
-    });
+    }));
     let rej = r.then_rejected("InvalidRequest", "PUR-8");
     assert_eq!(detail(rej, "field"), "additional_resellers");
     assert!(sc.state.orders.is_empty());

@@ -4,6 +4,10 @@ mod support;
 
 use proptest::prelude::*;
 use subledger_domain::calendar::{Billing, Term};
+use subledger_domain::command::{
+    AddSeats, Cancel, ClearScheduledChange, ConvertTrial, Reactivate, ReduceSeats, RequestTransfer,
+    ScheduleChange, SetAutoRenew, Suspend,
+};
 use subledger_domain::command::{Command, ScheduledChange};
 use subledger_domain::event::{BillingReason, ClearReason, Event, EventData, ExpiryReason};
 use subledger_domain::state::Status;
@@ -42,14 +46,16 @@ fn charges(events: &[Event]) -> Vec<(i64, BillingReason)> {
 }
 
 fn schedule(id: Uuid, change: ScheduledChange) -> Command {
-    Command::ScheduleChange {
+    Command::ScheduleChange(ScheduleChange {
         subscription_id: id,
-        product_id: change.product_id,
-        quantity: change.quantity,
-        term: change.term,
-        billing: change.billing,
-        coterm_date: change.coterm_date,
-    }
+        change: ScheduledChange {
+            product_id: change.product_id,
+            quantity: change.quantity,
+            term: change.term,
+            billing: change.billing,
+            coterm_date: change.coterm_date,
+        },
+    })
 }
 
 fn quantity(q: u32) -> ScheduledChange {
@@ -101,10 +107,10 @@ fn ren_1_a_command_at_the_renewal_instant_sees_the_renewed_subscription() {
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     sc.now = at("2026-02-15T00:00:00Z");
     // The reduction is possible only from the renewal's new batch.
-    let out = sc.when(Command::ReduceSeats {
+    let out = sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: id,
         seats: 2,
-    });
+    }));
     out.then_types(&["SeatsReduced", "Credited"]);
     let s = sc.sub(id);
     assert_eq!(s.quantity, 8);
@@ -178,9 +184,9 @@ fn ren_2_the_renewal_opens_a_new_cancellation_window() {
     sc.advance_to("2026-02-22T00:00:00Z");
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::Cancel {
+        .when(Command::Cancel(Cancel {
             subscription_id: id,
-        })
+        }))
         .then_rejected("CancellationWindowClosed", "CAN-1")
         .clone();
     assert_eq!(detail(&rej, "window_closed_at"), "2026-02-22T00:00:00Z");
@@ -192,9 +198,9 @@ fn ren_2_cancelling_one_second_before_the_new_window_ends_is_credited_pro_rata()
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     sc.advance_to("2026-02-21T23:59:59Z");
-    let out = sc.when(Command::Cancel {
+    let out = sc.when(Command::Cancel(Cancel {
         subscription_id: id,
-    });
+    }));
     out.then_types(&["SubscriptionCancelled", "Credited"]);
     // New period 2026-02-15..2026-03-14 (28 days); 2026-02-21 uses 7, 21 unused:
     // 40.32 × 10 × 21 / 28 = 302.40.
@@ -208,10 +214,10 @@ fn ren_2_the_renewal_makes_one_seat_batch_of_the_whole_quantity() {
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     // Seats added three days before the renewal are still in their own window…
     sc.advance_to("2026-02-12T09:00:00Z");
-    sc.ok(Command::AddSeats {
+    sc.ok(Command::AddSeats(AddSeats {
         subscription_id: id,
         seats: 2,
-    });
+    }));
     let due = sc.advance_to("2026-02-15T00:00:00Z");
     let r = renewed(&due);
     assert_eq!(r.seat_batch.seats, 12);
@@ -229,10 +235,10 @@ fn ren_2_the_renewal_makes_one_seat_batch_of_the_whole_quantity() {
     );
     // One second before the batch's window ends, 11 seats can go (SEAT-3 keeps 1).
     sc.advance_to("2026-02-21T23:59:59Z");
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: id,
         seats: 11,
-    })
+    }))
     .then_types(&["SeatsReduced", "Credited"]);
     assert_eq!(sc.sub(id).quantity, 1);
 }
@@ -243,10 +249,10 @@ fn ren_2_seats_of_the_renewal_batch_are_not_reducible_at_the_window_end() {
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     sc.advance_to("2026-02-22T00:00:00Z");
     let rej = sc
-        .when(Command::ReduceSeats {
+        .when(Command::ReduceSeats(ReduceSeats {
             subscription_id: id,
             seats: 1,
-        })
+        }))
         .then_rejected("SeatReductionWindowClosed", "SEAT-2")
         .clone();
     assert_eq!(detail(&rej, "reducible_now"), 0);
@@ -258,10 +264,10 @@ fn ren_2_seats_of_the_renewal_batch_are_not_reducible_at_the_window_end() {
 fn ren_3_with_auto_renew_off_the_subscription_expires_at_the_end_of_its_term() {
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: false,
-    });
+    }));
     let v = SubscriptionView::of(sc.sub(id), sc.now, 0);
     assert_eq!(v.next_renewal_at, None);
     assert!(sc.advance_to("2026-02-14T23:59:59Z").is_empty());
@@ -284,15 +290,15 @@ fn ren_3_with_auto_renew_off_the_subscription_expires_at_the_end_of_its_term() {
     // Nothing more is due, and it can no longer be changed.
     assert!(sc.advance_to("2026-06-01T00:00:00Z").is_empty());
     let before = sc.state.clone();
-    sc.when(Command::AddSeats {
+    sc.when(Command::AddSeats(AddSeats {
         subscription_id: id,
         seats: 1,
-    })
+    }))
     .then_rejected("SubscriptionExpired", "REN-3");
-    sc.when(Command::SetAutoRenew {
+    sc.when(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: true,
-    })
+    }))
     .then_rejected("SubscriptionExpired", "REN-3");
     assert_eq!(sc.state, before);
 }
@@ -312,15 +318,15 @@ fn ren_3_a_purchase_with_auto_renew_off_expires() {
 fn ren_3_turning_auto_renew_back_on_before_the_end_renews() {
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: false,
-    });
+    }));
     sc.advance_to("2026-02-14T23:59:59Z");
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: true,
-    });
+    }));
     let due = sc.advance_to("2026-02-15T00:00:00Z");
     assert_eq!(types(&due), ["SubscriptionRenewed", "Charged"]);
 }
@@ -339,10 +345,10 @@ fn ren_3_software_bought_before_2021_10_14_never_auto_renews() {
     assert_eq!(s.term_end_date, Some(date("2022-10-12")));
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::SetAutoRenew {
+        .when(Command::SetAutoRenew(SetAutoRenew {
             subscription_id: id,
             enabled: true,
-        })
+        }))
         .then_rejected("AutoRenewUnavailable", "REN-3")
         .clone();
     assert_eq!(detail(&rej, "purchased_at"), "2021-10-13T23:59:59Z");
@@ -512,9 +518,9 @@ fn ren_4_one_change_at_a_time_replaced_or_cleared() {
             ..Default::default()
         })
     );
-    let out = sc.when(Command::ClearScheduledChange {
+    let out = sc.when(Command::ClearScheduledChange(ClearScheduledChange {
         subscription_id: id,
-    });
+    }));
     let events = out.then_types(&["ScheduledChangeCleared"]);
     assert!(matches!(
         events[0].data,
@@ -525,9 +531,9 @@ fn ren_4_one_change_at_a_time_replaced_or_cleared() {
     ));
     assert_eq!(sc.sub(id).scheduled_change, None);
     let before = sc.state.clone();
-    sc.when(Command::ClearScheduledChange {
+    sc.when(Command::ClearScheduledChange(ClearScheduledChange {
         subscription_id: id,
-    })
+    }))
     .then_rejected("NoScheduledChange", "REN-4");
     assert_eq!(sc.state, before);
     // Cleared: it renews as it is.
@@ -540,14 +546,14 @@ fn ren_4_one_change_at_a_time_replaced_or_cleared() {
 fn ren_4_scheduling_needs_an_active_subscription_with_auto_renew_on() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let off = sc.buy(E3, 10, P1Y, Billing::Monthly);
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: off,
         enabled: false,
-    });
+    }));
     let suspended = sc.buy(E3, 10, P1Y, Billing::Monthly);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: suspended,
-    });
+    }));
     let before = sc.state.clone();
     let rej = sc
         .when(schedule(off, quantity(5)))
@@ -643,9 +649,9 @@ fn cleared_reason(events: &[Event], id: Uuid) -> Option<ClearReason> {
 #[test]
 fn ren_5_cancelling_deletes_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: id,
-    });
+    }));
     assert_eq!(sc.sub(id).scheduled_change, None);
     assert!(
         sc.advance_to("2027-02-01T00:00:00Z")
@@ -660,9 +666,9 @@ fn ren_5_a_scheduled_marketplace_cancellation_deletes_the_scheduled_change() {
     let id = sc.buy("isv-saas-monthly", 5, P1M, Billing::Monthly);
     sc.ok(schedule(id, quantity(7)));
     sc.advance_to("2026-01-11T09:00:00Z");
-    let out = sc.when(Command::Cancel {
+    let out = sc.when(Command::Cancel(Cancel {
         subscription_id: id,
-    });
+    }));
     let events = out.then_types(&["CancellationScheduled", "ScheduledChangeCleared"]);
     assert_eq!(cleared_reason(events, id), Some(ClearReason::Cancelled));
     assert_eq!(sc.sub(id).scheduled_change, None);
@@ -671,18 +677,18 @@ fn ren_5_a_scheduled_marketplace_cancellation_deletes_the_scheduled_change() {
 #[test]
 fn ren_5_turning_auto_renew_off_deletes_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    let out = sc.when(Command::SetAutoRenew {
+    let out = sc.when(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: false,
-    });
+    }));
     let events = out.then_types(&["AutoRenewSet", "ScheduledChangeCleared"]);
     assert_eq!(cleared_reason(events, id), Some(ClearReason::AutoRenewOff));
     assert_eq!(sc.sub(id).scheduled_change, None);
     // Turning it back on does not bring the change back.
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: true,
-    });
+    }));
     let due = sc.advance_to("2027-01-10T00:00:00Z");
     assert_eq!(renewed(&due).quantity, 10);
 }
@@ -690,9 +696,9 @@ fn ren_5_turning_auto_renew_off_deletes_the_scheduled_change() {
 #[test]
 fn ren_5_suspending_deletes_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    let out = sc.when(Command::Suspend {
+    let out = sc.when(Command::Suspend(Suspend {
         subscription_id: id,
-    });
+    }));
     let events = out.then_types(&["SubscriptionSuspended", "ScheduledChangeCleared"]);
     assert_eq!(cleared_reason(events, id), Some(ClearReason::AutoRenewOff));
     assert_eq!(sc.sub(id).scheduled_change, None);
@@ -701,10 +707,10 @@ fn ren_5_suspending_deletes_the_scheduled_change() {
 #[test]
 fn ren_5_a_mid_term_quantity_change_deletes_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    let out = sc.when(Command::AddSeats {
+    let out = sc.when(Command::AddSeats(AddSeats {
         subscription_id: id,
         seats: 2,
-    });
+    }));
     let events = out.then_types(&["SeatsAdded", "Charged", "ScheduledChangeCleared"]);
     assert_eq!(
         cleared_reason(events, id),
@@ -713,10 +719,10 @@ fn ren_5_a_mid_term_quantity_change_deletes_the_scheduled_change() {
     assert_eq!(sc.sub(id).scheduled_change, None);
 
     let (mut sc, id) = with_change();
-    let out = sc.when(Command::ReduceSeats {
+    let out = sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: id,
         seats: 2,
-    });
+    }));
     let events = out.then_types(&["SeatsReduced", "Credited", "ScheduledChangeCleared"]);
     assert_eq!(
         cleared_reason(events, id),
@@ -745,13 +751,13 @@ fn ren_5_converting_a_trial_deletes_its_scheduled_change() {
     it.trial = true;
     let trial = sc.buy_item(it);
     sc.ok(schedule(trial, quantity(10)));
-    let out = sc.when(Command::ConvertTrial {
+    let out = sc.when(Command::ConvertTrial(ConvertTrial {
         subscription_id: trial,
         target_subscription_id: None,
         quantity: Some(30),
         term: None,
         billing: None,
-    });
+    }));
     assert_eq!(
         cleared_reason(out.accepted(), trial),
         Some(ClearReason::TrialConverted)
@@ -762,10 +768,10 @@ fn ren_5_converting_a_trial_deletes_its_scheduled_change() {
 #[test]
 fn ren_5_other_commands_keep_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: true,
-    });
+    }));
     assert_eq!(sc.sub(id).scheduled_change, Some(quantity(20)));
     let due = sc.advance_to("2027-01-10T00:00:00Z");
     assert_eq!(renewed(&due).quantity, 20);
@@ -778,9 +784,9 @@ fn ren_6_a_suspended_subscription_expires_at_its_end_date_whatever_auto_renew_wa
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     assert!(sc.sub(id).auto_renew);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: id,
-    });
+    }));
     assert!(!sc.sub(id).auto_renew);
     assert!(sc.advance_to("2026-02-14T23:59:59Z").is_empty());
     assert_eq!(sc.sub(id).status, Status::Suspended);
@@ -806,15 +812,15 @@ fn ren_6_a_suspended_subscription_expires_at_its_end_date_whatever_auto_renew_wa
 fn ren_6_auto_renew_cannot_be_turned_on_while_suspended() {
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: id,
-    });
+    }));
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::SetAutoRenew {
+        .when(Command::SetAutoRenew(SetAutoRenew {
             subscription_id: id,
             enabled: true,
-        })
+        }))
         .then_rejected("SubscriptionSuspended", "REN-6")
         .clone();
     assert_eq!(detail(&rej, "status"), "suspended");
@@ -827,13 +833,13 @@ fn ren_6_reactivated_before_the_end_it_follows_its_auto_renew_setting() {
     // expires normally, its data kept.
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: id,
-    });
+    }));
     sc.advance_to("2026-02-14T23:59:59Z");
-    sc.ok(Command::Reactivate {
+    sc.ok(Command::Reactivate(Reactivate {
         subscription_id: id,
-    });
+    }));
     let due = sc.advance_to("2026-02-15T00:00:00Z");
     assert!(matches!(
         due[0].data,
@@ -846,16 +852,16 @@ fn ren_6_reactivated_before_the_end_it_follows_its_auto_renew_setting() {
     // With auto-renew turned on again after reactivation, it renews.
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: id,
-    });
-    sc.ok(Command::Reactivate {
+    }));
+    sc.ok(Command::Reactivate(Reactivate {
         subscription_id: id,
-    });
-    sc.ok(Command::SetAutoRenew {
+    }));
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: true,
-    });
+    }));
     let due = sc.advance_to("2026-02-15T00:00:00Z");
     assert_eq!(types(&due), ["SubscriptionRenewed", "Charged"]);
 }
@@ -885,17 +891,17 @@ fn busy_customer() -> Scenario {
                 subledger_domain::Role::GlobalAdmin,
             ],
         ),
-        Command::RequestTransfer {
+        Command::RequestTransfer(RequestTransfer {
             customer_id: CUSTOMER,
             source_partner_id: PARTNER_A,
             customer_email: "it@fabrikam.example".into(),
-        },
+        }),
     )
     .accepted();
     sc.advance_to("2026-01-12T09:00:00Z");
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: saas,
-    });
+    }));
     sc
 }
 
@@ -973,10 +979,10 @@ fn ren_7_two_instances_deciding_from_the_same_state_produce_the_same_events() {
     // The same holds for a command: decided twice from the same state with the same
     // id, the events (ids included) are identical.
     let id = *sc.state.live.iter().next().expect("a live subscription");
-    let cmd = Command::AddSeats {
+    let cmd = Command::AddSeats(AddSeats {
         subscription_id: id,
         seats: 1,
-    };
+    });
     let actor = admin_a();
     let ctx = CommandContext {
         command_id: Uuid::from_u128(42),

@@ -4,6 +4,10 @@ mod support;
 
 use proptest::prelude::*;
 use subledger_domain::calendar::Billing;
+use subledger_domain::command::ScheduledChange;
+use subledger_domain::command::{
+    AddSeats, Cancel, Reactivate, ReduceSeats, ScheduleChange, Suspend,
+};
 use subledger_domain::command::{Command, PurchaseItem};
 use subledger_domain::event::{BillingReason, EventData, SeatBatch};
 use subledger_domain::invariants;
@@ -13,17 +17,17 @@ use support::*;
 use uuid::Uuid;
 
 fn add(subscription_id: Uuid, seats: u32) -> Command {
-    Command::AddSeats {
+    Command::AddSeats(AddSeats {
         subscription_id,
         seats,
-    }
+    })
 }
 
 fn reduce(subscription_id: Uuid, seats: u32) -> Command {
-    Command::ReduceSeats {
+    Command::ReduceSeats(ReduceSeats {
         subscription_id,
         seats,
-    }
+    })
 }
 
 /// Then: refused with this code and rule (owned, for further checks).
@@ -211,10 +215,10 @@ fn seat_2_reduction_after_window_is_refused() {
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     // …when 3 are reduced exactly at the window's end (outside it)…
     sc.advance_to("2026-01-17T09:00:00Z");
-    let r = sc.when(Command::ReduceSeats {
+    let r = sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: sub,
         seats: 3,
-    });
+    }));
     // …then it is refused with the eligible count.
     let rej = r.then_rejected("SeatReductionWindowClosed", "SEAT-2");
     assert_eq!(detail(rej, "reducible_now"), 0);
@@ -226,10 +230,10 @@ fn seat_2_reduction_one_second_before_the_window_ends_is_accepted() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     sc.advance_to("2026-01-17T08:59:59Z");
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: sub,
         seats: 3,
-    })
+    }))
     .then_types(&["SeatsReduced", "Credited"]);
     assert_eq!(sc.sub(sub).quantity, 7);
 }
@@ -626,18 +630,18 @@ fn seat_5_batches_leave_the_view_when_their_window_closes() {
 #[test]
 fn seat_5_suspended_cancelled_and_trial_subscriptions_have_none_refundable() {
     let (mut sc, sub) = e3_ten();
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: sub,
-    });
+    }));
     let view = RefundableSeats::of(sc.sub(sub), sc.now);
     assert_eq!((view.total, view.batches.len()), (0, 0));
-    sc.ok(Command::Reactivate {
+    sc.ok(Command::Reactivate(Reactivate {
         subscription_id: sub,
-    });
+    }));
     assert_eq!(RefundableSeats::of(sc.sub(sub), sc.now).total, 9);
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: sub,
-    });
+    }));
     let view = RefundableSeats::of(sc.sub(sub), sc.now);
     assert_eq!((view.total, view.batches.len()), (0, 0));
 
@@ -665,9 +669,9 @@ fn seat_6_no_seat_changes_during_a_trial() {
 #[test]
 fn seat_6_no_seat_changes_while_suspended_even_inside_the_window() {
     let (mut sc, sub) = e3_ten();
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: sub,
-    });
+    }));
     let before = sc.state.clone();
     let rej = &rejected(sc.when(add(sub, 1)), "SubscriptionSuspended", "SEAT-6");
     assert_eq!(detail(rej, "status"), "suspended");
@@ -675,9 +679,9 @@ fn seat_6_no_seat_changes_while_suspended_even_inside_the_window() {
         .then_rejected("SubscriptionSuspended", "SEAT-6");
     assert_eq!(sc.state, before);
     // Reactivated, its seats can change again (the purchase batch is still open).
-    sc.ok(Command::Reactivate {
+    sc.ok(Command::Reactivate(Reactivate {
         subscription_id: sub,
-    });
+    }));
     sc.when(reduce(sub, 1))
         .then_types(&["SeatsReduced", "Credited"]);
     sc.when(add(sub, 2)).then_types(&["SeatsAdded", "Charged"]);
@@ -687,9 +691,9 @@ fn seat_6_no_seat_changes_while_suspended_even_inside_the_window() {
 #[test]
 fn seat_6_no_seat_changes_once_cancelled() {
     let (mut sc, sub) = e3_ten();
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: sub,
-    });
+    }));
     let before = sc.state.clone();
     sc.when(add(sub, 1))
         .then_rejected("SubscriptionCancelled", "CAN-5");
@@ -727,14 +731,16 @@ fn seat_6_no_seat_changes_once_expired() {
 fn short_coterminous_period() -> (Scenario, Uuid) {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1M, Billing::Monthly);
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: sub,
-        product_id: None,
-        quantity: None,
-        term: None,
-        billing: None,
-        coterm_date: Some(date("2026-02-20")),
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: None,
+            term: None,
+            billing: None,
+            coterm_date: Some(date("2026-02-20")),
+        },
+    }));
     let due = sc.advance_to("2026-02-10T00:00:00Z");
     let charged: Vec<i64> = due
         .iter()

@@ -3,6 +3,11 @@
 mod support;
 
 use std::collections::BTreeSet;
+use subledger_domain::command::ScheduledChange;
+use subledger_domain::command::{
+    Cancel, CopyDownloadLink, DownloadSoftware, Reactivate, RevealKey, ScheduleChange,
+    SetAutoRenew, Suspend,
+};
 
 use subledger_domain::calendar::Billing;
 use subledger_domain::command::{Command, PurchaseItem};
@@ -19,32 +24,34 @@ fn rejected(o: Outcome, code: &str, rule: &str) -> Rejection {
 }
 
 fn suspend(subscription_id: Uuid) -> Command {
-    Command::Suspend { subscription_id }
+    Command::Suspend(Suspend { subscription_id })
 }
 
 fn reactivate(subscription_id: Uuid) -> Command {
-    Command::Reactivate { subscription_id }
+    Command::Reactivate(Reactivate { subscription_id })
 }
 
 fn schedule_quantity(subscription_id: Uuid, quantity: u32) -> Command {
-    Command::ScheduleChange {
+    Command::ScheduleChange(ScheduleChange {
         subscription_id,
-        product_id: None,
-        quantity: Some(quantity),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    }
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(quantity),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    })
 }
 
 fn reveal(subscription_id: Uuid) -> Command {
-    Command::RevealKey {
+    Command::RevealKey(RevealKey {
         subscription_id,
         key_type: Default::default(),
         version: None,
         language: None,
         os: None,
-    }
+    })
 }
 
 /// 10 seats of M365 E3, P1Y billed monthly, bought 2026-01-10 09:00.
@@ -111,22 +118,22 @@ fn sus_1_access_to_keys_and_downloads_is_blocked_at_once() {
     let rej = &rejected(sc.when(reveal(sub)), "SubscriptionSuspended", "SUS-1");
     assert_eq!(detail(rej, "status"), "suspended");
     rejected(
-        sc.when(Command::DownloadSoftware {
+        sc.when(Command::DownloadSoftware(DownloadSoftware {
             subscription_id: sub,
             version: None,
             language: None,
             os: None,
-        }),
+        })),
         "SubscriptionSuspended",
         "SUS-1",
     );
     rejected(
-        sc.when(Command::CopyDownloadLink {
+        sc.when(Command::CopyDownloadLink(CopyDownloadLink {
             subscription_id: sub,
             version: None,
             language: None,
             os: None,
-        }),
+        })),
         "SubscriptionSuspended",
         "SUS-1",
     );
@@ -170,9 +177,9 @@ fn sus_1_suspending_twice_is_refused_and_writes_nothing() {
 #[test]
 fn sus_1_only_active_subscriptions_can_be_suspended() {
     let (mut sc, sub) = e3_ten();
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: sub,
-    });
+    }));
     rejected(sc.when(suspend(sub)), "SubscriptionCancelled", "CAN-5");
 
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
@@ -247,9 +254,11 @@ fn sus_2_reactivating_does_not_turn_auto_renew_back_on() {
 fn sus_2_auto_renew_can_be_turned_on_again_only_after_reactivation() {
     let (mut sc, sub) = e3_monthly_term();
     sc.ok(suspend(sub));
-    let enable = || Command::SetAutoRenew {
-        subscription_id: sub,
-        enabled: true,
+    let enable = || {
+        Command::SetAutoRenew(SetAutoRenew {
+            subscription_id: sub,
+            enabled: true,
+        })
     };
     let before = sc.state.clone();
     rejected(sc.when(enable()), "SubscriptionSuspended", "REN-6");
@@ -489,9 +498,9 @@ fn sus_4_only_a_suspended_subscription_can_be_reactivated() {
     let rej = &rejected(sc.when(reactivate(sub)), "NotSuspended", "SUS-4");
     assert_eq!(detail(rej, "status"), "active");
     assert_eq!(sc.state, before);
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: sub,
-    });
+    }));
     rejected(sc.when(reactivate(sub)), "SubscriptionCancelled", "CAN-5");
 }
 
@@ -579,7 +588,7 @@ proptest::proptest! {
                     }
                 }
                 Op::AutoRenewOn(i) => {
-                    let _ = sc.when(Command::SetAutoRenew { subscription_id: subs[i], enabled: true });
+                    let _ = sc.when(Command::SetAutoRenew(SetAutoRenew { subscription_id: subs[i], enabled: true }));
                 }
                 Op::Schedule(i) => {
                     let _ = sc.when(schedule_quantity(subs[i], 20));

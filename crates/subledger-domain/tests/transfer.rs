@@ -8,6 +8,10 @@
 mod support;
 
 use subledger_domain::calendar::Billing;
+use subledger_domain::command::{
+    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, Reactivate, ReduceSeats, RejectTransfer,
+    RequestRelationship, RequestTransfer, RevealKey, SetAutoRenew, Suspend,
+};
 use subledger_domain::command::{Command, KeyType};
 use subledger_domain::event::{BillingReason, Event, EventData, Origin};
 use subledger_domain::state::{Status, TransferStatus};
@@ -21,18 +25,18 @@ const E3_MONTHLY: i64 = 3360;
 const EMAIL: &str = "it@fabrikam.example";
 
 fn request(source: Uuid) -> Command {
-    Command::RequestTransfer {
+    Command::RequestTransfer(RequestTransfer {
         customer_id: CUSTOMER,
         source_partner_id: source,
         customer_email: EMAIL.into(),
-    }
+    })
 }
 
 fn accept(transfer_id: Uuid, subs: &[Uuid]) -> Command {
-    Command::AcceptTransfer {
+    Command::AcceptTransfer(AcceptTransfer {
         transfer_id,
         subscription_ids: subs.to_vec(),
-    }
+    })
 }
 
 fn transfer_id(events: &[Event]) -> Uuid {
@@ -115,9 +119,9 @@ fn trf_1_the_relationship_must_be_accepted_by_the_customer_first() {
     // Requested but not yet accepted.
     sc.when_as(
         &admin_b(),
-        Command::RequestRelationship {
+        Command::RequestRelationship(RequestRelationship {
             customer_id: CUSTOMER,
-        },
+        }),
     )
     .then_types(&["RelationshipRequested"]);
     let before = sc.state.clone();
@@ -127,16 +131,16 @@ fn trf_1_the_relationship_must_be_accepted_by_the_customer_first() {
     // Only the customer's global admin accepts it; the partner cannot.
     sc.when_as(
         &admin_b(),
-        Command::AcceptRelationship {
+        Command::AcceptRelationship(AcceptRelationship {
             partner_id: PARTNER_B,
-        },
+        }),
     )
     .then_rejected("Forbidden", "GEN-3");
     sc.when_as(
         &customer_admin(),
-        Command::AcceptRelationship {
+        Command::AcceptRelationship(AcceptRelationship {
             partner_id: PARTNER_B,
-        },
+        }),
     )
     .then_types(&["RelationshipEstablished"]);
     sc.when_as(&admin_b(), request(PARTNER_A))
@@ -161,11 +165,11 @@ fn trf_1_the_request_names_a_related_source_partner_and_an_email() {
         let rej = sc
             .when_as(
                 &admin_b(),
-                Command::RequestTransfer {
+                Command::RequestTransfer(RequestTransfer {
                     customer_id: CUSTOMER,
                     source_partner_id: PARTNER_A,
                     customer_email: bad.into(),
-                },
+                }),
             )
             .then_rejected("InvalidRequest", "TRF-1")
             .clone();
@@ -227,7 +231,7 @@ fn trf_2_several_subscriptions_move_in_one_acceptance() {
 #[test]
 fn trf_2_the_source_may_reject_the_request() {
     let (mut sc, sub, t) = requested();
-    sc.when(Command::RejectTransfer { transfer_id: t })
+    sc.when(Command::RejectTransfer(RejectTransfer { transfer_id: t }))
         .then_types(&["TransferRejected"]);
     assert_eq!(sc.state.transfers[&t].status, TransferStatus::Rejected);
     assert_eq!(sc.sub(sub).status, Status::Active);
@@ -241,8 +245,11 @@ fn trf_2_only_the_source_partner_answers() {
     // The target partner cannot accept its own request.
     sc.when_as(&admin_b(), accept(t, &[sub]))
         .then_rejected("Forbidden", "TRF-2");
-    sc.when_as(&admin_b(), Command::RejectTransfer { transfer_id: t })
-        .then_rejected("Forbidden", "TRF-2");
+    sc.when_as(
+        &admin_b(),
+        Command::RejectTransfer(RejectTransfer { transfer_id: t }),
+    )
+    .then_rejected("Forbidden", "TRF-2");
     // A third partner does not see it.
     let c = partner(PARTNER_C, &[Role::AdminAgent]);
     sc.when_as(&c, accept(t, &[sub]))
@@ -259,16 +266,16 @@ fn trf_2_only_the_source_partner_answers() {
 fn trf_2_only_active_paid_subscriptions_of_the_source_can_be_picked() {
     let (mut sc, sub, t) = requested();
     let suspended = sc.buy(E3, 2, P1Y, Billing::Monthly);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: suspended,
-    });
+    }));
     let mut it = item("m365-e5", 25, P1M, Billing::Monthly);
     it.trial = true;
     let trial = sc.buy_item(it);
     let cancelled = sc.buy(E3, 2, P1Y, Billing::Monthly);
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: cancelled,
-    });
+    }));
     let before = sc.state.clone();
     let rej = sc
         .when(accept(t, &[suspended]))
@@ -419,23 +426,23 @@ fn trf_3_the_transferred_subscription_behaves_as_cancelled() {
     sc.ok(accept(t, &[sub]));
     let before = sc.state.clone();
     for cmd in [
-        Command::AddSeats {
+        Command::AddSeats(AddSeats {
             subscription_id: sub,
             seats: 1,
-        },
-        Command::Suspend {
+        }),
+        Command::Suspend(Suspend {
             subscription_id: sub,
-        },
-        Command::Reactivate {
+        }),
+        Command::Reactivate(Reactivate {
             subscription_id: sub,
-        },
-        Command::Cancel {
+        }),
+        Command::Cancel(Cancel {
             subscription_id: sub,
-        },
-        Command::SetAutoRenew {
+        }),
+        Command::SetAutoRenew(SetAutoRenew {
             subscription_id: sub,
             enabled: true,
-        },
+        }),
     ] {
         let rej = sc
             .when(cmd)
@@ -457,13 +464,13 @@ fn trf_3_keys_of_a_transferred_software_subscription_are_revoked() {
     let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
     let new_id = new_ids(&sc.ok(accept(t, &[sub])))[0];
     assert!(sc.sub(sub).keys_revoked);
-    sc.when(Command::RevealKey {
+    sc.when(Command::RevealKey(RevealKey {
         subscription_id: sub,
         key_type: KeyType::MAK,
         version: None,
         language: None,
         os: None,
-    })
+    }))
     .then_rejected("KeysRevoked", "KEY-5");
     // The new subscription has keys of its own, for B.
     assert!(sc.sub(new_id).has_keys);
@@ -476,26 +483,26 @@ fn trf_3_each_partner_sees_only_its_own_side() {
     let new_id = new_ids(&sc.ok(accept(t, &[sub])))[0];
     let before = sc.state.clone();
     // A no longer manages the new subscription; B never managed the old one.
-    sc.when(Command::AddSeats {
+    sc.when(Command::AddSeats(AddSeats {
         subscription_id: new_id,
         seats: 1,
-    })
+    }))
     .then_rejected("NotFound", "GEN-2");
     sc.when_as(
         &admin_b(),
-        Command::AddSeats {
+        Command::AddSeats(AddSeats {
             subscription_id: sub,
             seats: 1,
-        },
+        }),
     )
     .then_rejected("NotFound", "GEN-2");
     assert_eq!(sc.state, before);
     sc.when_as(
         &admin_b(),
-        Command::AddSeats {
+        Command::AddSeats(AddSeats {
             subscription_id: new_id,
             seats: 1,
-        },
+        }),
     )
     .then_types(&["SeatsAdded", "Charged"]);
 }
@@ -524,19 +531,19 @@ fn trf_3_neither_side_gets_a_cancellation_window() {
     let rej = sc
         .when_as(
             &admin_b(),
-            Command::Cancel {
+            Command::Cancel(Cancel {
                 subscription_id: new_id,
-            },
+            }),
         )
         .then_rejected("CancellationWindowClosed", "CAN-1")
         .clone();
     assert_eq!(detail(&rej, "window_closed_at"), &serde_json::Value::Null);
     sc.when_as(
         &admin_b(),
-        Command::ReduceSeats {
+        Command::ReduceSeats(ReduceSeats {
             subscription_id: new_id,
             seats: 1,
-        },
+        }),
     )
     .then_rejected("SeatReductionWindowClosed", "SEAT-2");
     assert_eq!(sc.state, before);
@@ -632,19 +639,19 @@ fn trf_5_a_request_is_answered_once() {
         .then_rejected("TransferNotPending", "TRF-5")
         .clone();
     assert_eq!(detail(&rej, "status"), "accepted");
-    sc.when(Command::RejectTransfer { transfer_id: t })
+    sc.when(Command::RejectTransfer(RejectTransfer { transfer_id: t }))
         .then_rejected("TransferNotPending", "TRF-5");
     assert_eq!(sc.state, before);
 
     let (mut sc, sub, t) = requested();
-    sc.ok(Command::RejectTransfer { transfer_id: t });
+    sc.ok(Command::RejectTransfer(RejectTransfer { transfer_id: t }));
     let before = sc.state.clone();
     let rej = sc
         .when(accept(t, &[sub]))
         .then_rejected("TransferNotPending", "TRF-5")
         .clone();
     assert_eq!(detail(&rej, "status"), "rejected");
-    sc.when(Command::RejectTransfer { transfer_id: t })
+    sc.when(Command::RejectTransfer(RejectTransfer { transfer_id: t }))
         .then_rejected("TransferNotPending", "TRF-5");
     assert_eq!(sc.state, before);
 }
@@ -676,7 +683,7 @@ fn trf_5_an_unanswered_request_expires_after_30_days() {
         .then_rejected("TransferExpired", "TRF-5")
         .clone();
     assert_eq!(detail(&rej, "expired_at"), "2026-02-19T10:00:00Z");
-    sc.when(Command::RejectTransfer { transfer_id: t })
+    sc.when(Command::RejectTransfer(RejectTransfer { transfer_id: t }))
         .then_rejected("TransferExpired", "TRF-5");
     assert_eq!(sc.state, before);
     assert_eq!(sc.sub(sub).partner_id, PARTNER_A);
@@ -726,9 +733,9 @@ fn trf_3_a_scheduled_marketplace_cancellation_moves_with_the_subscription() {
     let sub = sc.buy("isv-saas-monthly", 5, P1M, Billing::Monthly);
     sc.relate(PARTNER_B);
     sc.advance_to("2026-01-12T09:00:00Z");
-    sc.when(Command::Cancel {
+    sc.when(Command::Cancel(Cancel {
         subscription_id: sub,
-    })
+    }))
     .then_types(&["CancellationScheduled"]);
     let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
     let events = sc.when(accept(t, &[sub])).accepted().clone();

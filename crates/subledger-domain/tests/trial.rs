@@ -8,6 +8,10 @@
 mod support;
 
 use subledger_domain::calendar::{Billing, Term};
+use subledger_domain::command::ScheduledChange;
+use subledger_domain::command::{
+    AddSeats, Cancel, ConvertTrial, Reactivate, ReduceSeats, ScheduleChange, SetAutoRenew, Suspend,
+};
 use subledger_domain::command::{Command, PurchaseItem};
 use subledger_domain::event::{BillingReason, ClearReason, Event, EventData, ExpiryReason, Origin};
 use subledger_domain::state::Status;
@@ -38,23 +42,23 @@ fn convert_new(
     term: Option<Term>,
     billing: Option<Billing>,
 ) -> Command {
-    Command::ConvertTrial {
+    Command::ConvertTrial(ConvertTrial {
         subscription_id: id,
         target_subscription_id: None,
         quantity,
         term,
         billing,
-    }
+    })
 }
 
 fn convert_into(id: Uuid, target: Uuid) -> Command {
-    Command::ConvertTrial {
+    Command::ConvertTrial(ConvertTrial {
         subscription_id: id,
         target_subscription_id: Some(target),
         quantity: None,
         term: None,
         billing: None,
-    }
+    })
 }
 
 fn types(events: &[Event]) -> Vec<&'static str> {
@@ -182,15 +186,15 @@ fn tri_2_a_converted_trial_is_a_normal_paid_subscription() {
     sc.advance_to("2026-02-10T00:00:00Z");
     // Its new term opens the usual windows (REN-2).
     sc.advance_to("2026-02-16T23:59:59Z");
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: id,
         seats: 5,
-    })
+    }))
     .then_types(&["SeatsReduced", "Credited"]);
-    sc.when(Command::AddSeats {
+    sc.when(Command::AddSeats(AddSeats {
         subscription_id: id,
         seats: 1,
-    })
+    }))
     .then_types(&["SeatsAdded", "Charged"]);
     assert_eq!(sc.sub(id).quantity, 21);
 }
@@ -198,10 +202,10 @@ fn tri_2_a_converted_trial_is_a_normal_paid_subscription() {
 #[test]
 fn tri_2_with_auto_renew_off_the_trial_expires() {
     let (mut sc, id) = with_trial();
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: false,
-    });
+    }));
     assert!(sc.advance_to("2026-02-09T23:59:59Z").is_empty());
     let due = sc.advance_to("2026-02-10T00:00:00Z");
     assert_eq!(types(&due), ["SubscriptionExpired"]);
@@ -223,14 +227,16 @@ fn tri_2_with_auto_renew_off_the_trial_expires() {
 #[test]
 fn tri_2_a_scheduled_conversion_may_use_fewer_than_25_seats() {
     let (mut sc, id) = with_trial();
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: id,
-        product_id: None,
-        quantity: Some(10),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(10),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    }));
     // The trial itself keeps its 25 seats until the end.
     assert_eq!(sc.sub(id).quantity, 25);
     let due = sc.advance_to("2026-02-10T00:00:00Z");
@@ -257,14 +263,16 @@ fn tri_2_a_scheduled_conversion_may_use_fewer_than_25_seats() {
 #[test]
 fn tri_2_a_scheduled_conversion_may_choose_annual_billing() {
     let (mut sc, id) = with_trial();
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: id,
-        product_id: None,
-        quantity: None,
-        term: None,
-        billing: Some(Billing::Annual),
-        coterm_date: None,
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: None,
+            term: None,
+            billing: Some(Billing::Annual),
+            coterm_date: None,
+        },
+    }));
     let due = sc.advance_to("2026-02-10T00:00:00Z");
     let s = sc.sub(id);
     assert_eq!((s.term, s.billing, s.quantity), (P1Y, Billing::Annual, 25));
@@ -283,13 +291,17 @@ fn tri_2_a_scheduled_conversion_is_checked_against_the_paid_p1y_term() {
     // The next term of a trial is the paid P1Y one (2026-02-10..2027-02-09), not
     // another month: a coterm date in December 2026 fits it.
     let (mut sc, id) = with_trial();
-    let coterm = |d: &str| Command::ScheduleChange {
-        subscription_id: id,
-        product_id: None,
-        quantity: None,
-        term: None,
-        billing: None,
-        coterm_date: Some(date(d)),
+    let coterm = |d: &str| {
+        Command::ScheduleChange(ScheduleChange {
+            subscription_id: id,
+            change: ScheduledChange {
+                product_id: None,
+                quantity: None,
+                term: None,
+                billing: None,
+                coterm_date: Some(date(d)),
+            },
+        })
     };
     let rej = sc
         .when(coterm("2027-02-10"))
@@ -311,17 +323,17 @@ fn tri_3_the_quantity_of_a_trial_cannot_change() {
     sc.advance_to("2026-01-11T09:00:00Z");
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::AddSeats {
+        .when(Command::AddSeats(AddSeats {
             subscription_id: id,
             seats: 5,
-        })
+        }))
         .then_rejected("TrialNotModifiable", "TRI-3")
         .clone();
     assert_eq!(detail(&rej, "trial_ends_on"), "2026-02-09");
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: id,
         seats: 5,
-    })
+    }))
     .then_rejected("TrialNotModifiable", "TRI-3");
     assert_eq!(sc.state, before);
     assert_eq!(sc.sub(id).quantity, 25);
@@ -331,17 +343,17 @@ fn tri_3_the_quantity_of_a_trial_cannot_change() {
 fn tri_3_the_status_of_a_trial_cannot_change() {
     let (mut sc, id) = with_trial();
     let before = sc.state.clone();
-    sc.when(Command::Suspend {
+    sc.when(Command::Suspend(Suspend {
         subscription_id: id,
-    })
+    }))
     .then_rejected("TrialNotModifiable", "SUS-5");
-    sc.when(Command::Reactivate {
+    sc.when(Command::Reactivate(Reactivate {
         subscription_id: id,
-    })
+    }))
     .then_rejected("TrialNotModifiable", "SUS-5");
-    sc.when(Command::Cancel {
+    sc.when(Command::Cancel(Cancel {
         subscription_id: id,
-    })
+    }))
     .then_rejected("TrialNotModifiable", "TRI-3");
     assert_eq!(sc.state, before);
     assert_eq!(sc.sub(id).status, Status::Active);
@@ -544,9 +556,9 @@ fn tri_4_the_existing_subscription_must_be_an_active_paid_one_of_the_product() {
     let trial = sc.buy_item(trial_item(PREMIUM));
     let other_product = sc.buy("m365-e3", 5, P1Y, Billing::Monthly);
     let suspended = sc.buy(PREMIUM, 5, P1Y, Billing::Monthly);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: suspended,
-    });
+    }));
     let other_trial = sc.buy_item(trial_item("m365-e5"));
     let before = sc.state.clone();
     for target in [other_product, suspended, other_trial] {
@@ -554,13 +566,13 @@ fn tri_4_the_existing_subscription_must_be_an_active_paid_one_of_the_product() {
             .then_rejected("ConversionTargetInvalid", "TRI-4");
     }
     // Mixing the two forms is refused.
-    sc.when(Command::ConvertTrial {
+    sc.when(Command::ConvertTrial(ConvertTrial {
         subscription_id: trial,
         target_subscription_id: Some(other_product),
         quantity: Some(30),
         term: None,
         billing: None,
-    })
+    }))
     .then_rejected("InvalidRequest", "TRI-4");
     // Only trials convert.
     sc.when(convert_new(other_product, None, None, None))
@@ -622,14 +634,16 @@ fn tri_5_promotions_do_not_apply_to_the_conversion_at_the_end() {
 
 fn trial_with_change() -> (Scenario, Uuid) {
     let (mut sc, id) = with_trial();
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: id,
-        product_id: None,
-        quantity: Some(10),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(10),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    }));
     (sc, id)
 }
 
@@ -684,14 +698,16 @@ fn tri_6_seats_converted_into_a_target_delete_the_target_scheduled_change() {
     // (which would otherwise drop the 25 seats at renewal) are deleted.
     let (mut sc, trial) = with_trial();
     let paid = sc.buy(PREMIUM, 5, P1Y, Billing::Monthly);
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: paid,
-        product_id: None,
-        quantity: Some(5),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(5),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    }));
     let out = sc.when(convert_into(trial, paid));
     out.then_types(&[
         "TrialConverted",

@@ -9,6 +9,10 @@
 mod support;
 
 use subledger_domain::calendar::{Billing, Term};
+use subledger_domain::command::ScheduledChange;
+use subledger_domain::command::{
+    AddSeats, Cancel, ReduceSeats, ScheduleChange, SetAutoRenew, Suspend, Upgrade,
+};
 use subledger_domain::command::{Command, UpgradeTiming};
 use subledger_domain::event::{BillingReason, CancelReason, EventData, UpgradeMode};
 use subledger_domain::invariants;
@@ -23,7 +27,7 @@ const STANDARD_MONTHLY: i64 = 1170;
 const E3_MONTHLY: i64 = 3360;
 
 fn upgrade_into(id: Uuid, to: &str, quantity: u32, target: Uuid) -> Command {
-    Command::Upgrade {
+    Command::Upgrade(Upgrade {
         subscription_id: id,
         target_product_id: to.into(),
         quantity,
@@ -31,7 +35,7 @@ fn upgrade_into(id: Uuid, to: &str, quantity: u32, target: Uuid) -> Command {
         term: None,
         billing: None,
         timing: UpgradeTiming::Now,
-    }
+    })
 }
 
 /// 10 Business Standard seats bought 2026-01-10T09:00Z, P1Y monthly.
@@ -123,9 +127,9 @@ fn upg_1_a_trial_cannot_be_upgraded() {
 #[test]
 fn upg_1_a_suspended_subscription_cannot_be_upgraded() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: id,
-    });
+    }));
     let before = sc.state.clone();
     let rej = sc
         .when(upgrade_now(id, E3, 10))
@@ -138,9 +142,9 @@ fn upg_1_a_suspended_subscription_cannot_be_upgraded() {
 #[test]
 fn upg_1_cancelled_and_expired_subscriptions_cannot_be_upgraded() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: id,
-    });
+    }));
     assert_refused_without_change(
         &mut sc,
         upgrade_now(id, E3, 10),
@@ -212,14 +216,16 @@ fn upg_2_every_unsupported_path_of_the_seed_is_refused() {
         // Nor as an end-of-term upgrade, nor as a scheduled product change (REN-4).
         sc.when(upgrade_end_of_term(id, to, 10))
             .then_rejected("UpgradePathUnsupported", "UPG-2");
-        sc.when(Command::ScheduleChange {
+        sc.when(Command::ScheduleChange(ScheduleChange {
             subscription_id: id,
-            product_id: Some(to.into()),
-            quantity: None,
-            term: None,
-            billing: None,
-            coterm_date: None,
-        })
+            change: ScheduledChange {
+                product_id: Some(to.into()),
+                quantity: None,
+                term: None,
+                billing: None,
+                coterm_date: None,
+            },
+        }))
         .then_rejected("UpgradePathUnsupported", "UPG-2");
         assert_eq!(sc.sub(id).product_id, from);
         assert_eq!(sc.sub(id).scheduled_change, None);
@@ -328,7 +334,7 @@ fn upg_3_quantity_outside_one_to_the_source_quantity_is_refused() {
 fn upg_3_a_full_upgrade_in_place_keeps_the_billing_plan() {
     let (mut sc, id) = standard_10();
     let before = sc.state.clone();
-    sc.when(Command::Upgrade {
+    sc.when(Command::Upgrade(Upgrade {
         subscription_id: id,
         target_product_id: E3.into(),
         quantity: 10,
@@ -336,7 +342,7 @@ fn upg_3_a_full_upgrade_in_place_keeps_the_billing_plan() {
         term: None,
         billing: Some(Billing::Annual),
         timing: UpgradeTiming::Now,
-    })
+    }))
     .then_rejected("InvalidRequest", "UPG-3");
     assert_eq!(sc.state, before);
 }
@@ -427,7 +433,7 @@ fn upg_4_partial_upgrade_keeps_a_source_with_auto_renew_off_coterminous_and_not_
 fn upg_4_the_new_subscription_keeps_the_source_term() {
     let (mut sc, id) = standard_10();
     let before = sc.state.clone();
-    sc.when(Command::Upgrade {
+    sc.when(Command::Upgrade(Upgrade {
         subscription_id: id,
         target_product_id: E3.into(),
         quantity: 4,
@@ -435,7 +441,7 @@ fn upg_4_the_new_subscription_keeps_the_source_term() {
         term: Some(Term::P3Y),
         billing: None,
         timing: UpgradeTiming::Now,
-    })
+    }))
     .then_rejected("InvalidRequest", "UPG-4");
     assert_eq!(sc.state, before);
 }
@@ -545,10 +551,10 @@ fn upg_5_full_upgrade_into_an_existing_target_cancels_the_source() {
     assert!(!sc.state.live.contains(&id));
     assert!(invariants::check(&sc.state).is_empty());
     // It behaves as cancelled afterwards (CAN-5).
-    sc.when(Command::AddSeats {
+    sc.when(Command::AddSeats(AddSeats {
         subscription_id: id,
         seats: 1,
-    })
+    }))
     .then_rejected("SubscriptionCancelled", "CAN-5");
     let v = SubscriptionView::of(&s, sc.now, 0);
     assert_eq!(v.status, Status::Cancelled);
@@ -635,9 +641,9 @@ fn upg_5_target_must_be_an_active_paid_subscription_of_the_target_product() {
     sc.when(upgrade_into(id, STANDARD, 4, id))
         .then_rejected("UpgradeNotAllowed", "UPG-1");
     // A suspended target.
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: target,
-    });
+    }));
     let before = sc.state.clone();
     let rej = sc
         .when(upgrade_into(id, E3, 4, target))
@@ -672,14 +678,16 @@ fn upg_5_seats_added_to_the_target_delete_its_scheduled_change() {
     // scheduled quantity of 5 would otherwise drop the upgraded seats at renewal.
     let (mut sc, id, target) = standard_and_e3_target();
     sc.advance_to("2026-01-20T10:00:00Z");
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: target,
-        product_id: None,
-        quantity: Some(5),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(5),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    }));
     let out = sc.when(upgrade_into(id, E3, 4, target));
     let cleared = out.events().iter().any(|e| {
         matches!(
@@ -709,17 +717,17 @@ fn upg_6_an_in_place_upgrade_inside_the_windows_ends_them() {
 
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::ReduceSeats {
+        .when(Command::ReduceSeats(ReduceSeats {
             subscription_id: id,
             seats: 1,
-        })
+        }))
         .then_rejected("SeatReductionWindowClosed", "SEAT-2")
         .clone();
     assert_eq!(detail(&rej, "reducible_now"), 0);
     // An upgrade cannot be undone by cancelling either.
-    sc.when(Command::Cancel {
+    sc.when(Command::Cancel(Cancel {
         subscription_id: id,
-    })
+    }))
     .then_rejected("CancellationWindowClosed", "CAN-1");
     assert_eq!(sc.state, before);
 }
@@ -738,21 +746,21 @@ fn upg_6_the_new_subscription_of_a_partial_upgrade_has_no_windows() {
         other => panic!("unexpected {other:?}"),
     }
     let before = sc.state.clone();
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: new_id,
         seats: 1,
-    })
+    }))
     .then_rejected("SeatReductionWindowClosed", "SEAT-2");
-    sc.when(Command::Cancel {
+    sc.when(Command::Cancel(Cancel {
         subscription_id: new_id,
-    })
+    }))
     .then_rejected("CancellationWindowClosed", "CAN-1");
     assert_eq!(sc.state, before);
     // The source keeps its own windows for the seats it kept.
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: id,
         seats: 2,
-    })
+    }))
     .then_types(&["SeatsReduced", "Credited"]);
 }
 
@@ -763,10 +771,10 @@ fn upg_6_seats_upgraded_into_an_existing_target_are_not_reducible() {
     sc.ok(upgrade_into(id, E3, 4, target));
     let v = SubscriptionView::of(sc.sub(target), sc.now, 0);
     assert_eq!(v.refundable_seats.total, 0);
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: target,
         seats: 4,
-    })
+    }))
     .then_rejected("SeatReductionWindowClosed", "SEAT-2");
 }
 
@@ -817,14 +825,16 @@ fn upg_7_end_of_term_upgrade_is_a_scheduled_change_applied_at_renewal() {
 #[test]
 fn upg_7_mid_term_upgrade_deletes_the_scheduled_change() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: id,
-        product_id: None,
-        quantity: Some(12),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(12),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    }));
     sc.advance_to("2026-01-20T10:00:00Z");
     let out = sc.when(upgrade_now(id, E3, 10));
     let events = out.then_types(&[
@@ -857,14 +867,16 @@ fn upg_7_mid_term_upgrade_deletes_the_scheduled_change() {
 #[test]
 fn upg_7_partial_mid_term_upgrade_deletes_the_source_scheduled_change() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: id,
-        product_id: None,
-        quantity: Some(8),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(8),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    }));
     let out = sc.when(upgrade_now(id, E3, 4));
     assert_eq!(out.accepted()[0].data.type_name(), "ScheduledChangeCleared");
     assert_eq!(sc.sub(id).scheduled_change, None);
@@ -874,7 +886,7 @@ fn upg_7_partial_mid_term_upgrade_deletes_the_source_scheduled_change() {
 fn upg_7_end_of_term_upgrade_cannot_name_a_target_subscription() {
     let (mut sc, id, target) = standard_and_e3_target();
     let before = sc.state.clone();
-    sc.when(Command::Upgrade {
+    sc.when(Command::Upgrade(Upgrade {
         subscription_id: id,
         target_product_id: E3.into(),
         quantity: 10,
@@ -882,7 +894,7 @@ fn upg_7_end_of_term_upgrade_cannot_name_a_target_subscription() {
         term: None,
         billing: None,
         timing: UpgradeTiming::EndOfTerm,
-    })
+    }))
     .then_rejected("InvalidRequest", "UPG-7");
     assert_eq!(sc.state, before);
 }
@@ -890,10 +902,10 @@ fn upg_7_end_of_term_upgrade_cannot_name_a_target_subscription() {
 #[test]
 fn upg_7_end_of_term_upgrade_needs_auto_renew_on() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: false,
-    });
+    }));
     let before = sc.state.clone();
     let rej = sc
         .when(upgrade_end_of_term(id, E3, 10))
@@ -906,14 +918,16 @@ fn upg_7_end_of_term_upgrade_needs_auto_renew_on() {
 #[test]
 fn upg_7_end_of_term_upgrade_replaces_an_earlier_scheduled_change() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: id,
-        product_id: None,
-        quantity: Some(12),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(12),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    }));
     sc.ok(upgrade_end_of_term(id, "m365-business-premium", 10));
     let change = sc.sub(id).scheduled_change.clone().expect("scheduled");
     assert_eq!(change.product_id.as_deref(), Some("m365-business-premium"));

@@ -6,6 +6,11 @@ mod support;
 use proptest::prelude::*;
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::Command;
+use subledger_domain::command::ScheduledChange;
+use subledger_domain::command::{
+    AcceptTransfer, AddSeats, Cancel, Purchase, Reactivate, ReduceSeats, RequestTransfer,
+    ScheduleChange, SetAutoRenew, Suspend,
+};
 use subledger_domain::event::{Event, EventData};
 use subledger_domain::state::{CustomerState, Status};
 use subledger_domain::view::{
@@ -29,13 +34,13 @@ fn bought() -> (Scenario, Uuid) {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let mut it = item(E3, 10, P1Y, Billing::Monthly);
     it.promotion_id = Some("PROMO-2026".into());
-    let events = sc.ok(Command::Purchase {
+    let events = sc.ok(Command::Purchase(Purchase {
         customer_id: CUSTOMER,
         order_id: None,
         items: vec![it],
         reseller_id: Some(RESELLER),
         additional_resellers: vec![],
-    });
+    }));
     let id = events
         .iter()
         .find_map(|e| match &e.data {
@@ -90,14 +95,16 @@ fn view_1_a_new_subscription_shows_every_field() {
 #[test]
 fn view_1_the_json_uses_the_field_names_of_the_api() {
     let (mut sc, id) = bought();
-    sc.ok(Command::ScheduleChange {
+    sc.ok(Command::ScheduleChange(ScheduleChange {
         subscription_id: id,
-        product_id: None,
-        quantity: Some(12),
-        term: None,
-        billing: None,
-        coterm_date: None,
-    });
+        change: ScheduledChange {
+            product_id: None,
+            quantity: Some(12),
+            term: None,
+            billing: None,
+            coterm_date: None,
+        },
+    }));
     let json = serde_json::to_value(view(&sc, id)).expect("serializes");
     for key in [
         "subscription_id",
@@ -156,9 +163,9 @@ fn view_1_cancellation_allowed_until_is_null_once_it_can_no_longer_be_cancelled(
     assert_eq!(v.refundable_seats.total, 0);
     assert!(v.refundable_seats.batches.is_empty());
     // And it is indeed refused then (CAN-1).
-    sc.when(Command::Cancel {
+    sc.when(Command::Cancel(Cancel {
         subscription_id: id,
-    })
+    }))
     .then_rejected("CancellationWindowClosed", "CAN-1");
     // A product that can never be cancelled never shows a deadline.
     let rhel = sc.buy("rhel-software-plan", 1, P1Y, Billing::Annual);
@@ -169,13 +176,13 @@ fn view_1_cancellation_allowed_until_is_null_once_it_can_no_longer_be_cancelled(
 fn view_1_every_status_is_shown() {
     let (mut sc, id) = bought();
     let suspended = sc.buy(E3, 2, P1Y, Billing::Monthly);
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: suspended,
-    });
+    }));
     let cancelled = sc.buy(E3, 2, P1Y, Billing::Monthly);
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: cancelled,
-    });
+    }));
     let mut it = item(E3, 2, P1M, Billing::Monthly);
     it.auto_renew = false;
     let expired = sc.buy_item(it);
@@ -183,11 +190,11 @@ fn view_1_every_status_is_shown() {
     let t = sc
         .when_as(
             &admin_b(),
-            Command::RequestTransfer {
+            Command::RequestTransfer(RequestTransfer {
                 customer_id: CUSTOMER,
                 source_partner_id: PARTNER_A,
                 customer_email: "it@fabrikam.example".into(),
-            },
+            }),
         )
         .accepted()
         .iter()
@@ -196,10 +203,10 @@ fn view_1_every_status_is_shown() {
             _ => None,
         })
         .expect("requested");
-    sc.ok(Command::AcceptTransfer {
+    sc.ok(Command::AcceptTransfer(AcceptTransfer {
         transfer_id: t,
         subscription_ids: vec![id],
-    });
+    }));
     sc.advance_to("2026-02-10T00:00:00Z");
     for (sub, status, json) in [
         (suspended, Status::Suspended, "suspended"),
@@ -239,19 +246,19 @@ fn view_1_a_trial_shows_its_flag_and_no_refundable_seats() {
 fn view_1_update_count_and_version_follow_the_accepted_commands() {
     let (mut sc, id) = bought();
     let v0 = view(&sc, id);
-    sc.ok(Command::AddSeats {
+    sc.ok(Command::AddSeats(AddSeats {
         subscription_id: id,
         seats: 2,
-    });
-    sc.ok(Command::SetAutoRenew {
+    }));
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: false,
-    });
+    }));
     // A refused command counts for nothing.
-    sc.when(Command::ReduceSeats {
+    sc.when(Command::ReduceSeats(ReduceSeats {
         subscription_id: id,
         seats: 20,
-    })
+    }))
     .then_rejected("QuantityBelowMinimum", "SEAT-3");
     let v = view(&sc, id);
     assert_eq!(v.update_count, 2);
@@ -340,24 +347,24 @@ fn view_3_a_row_carries_status_auto_renew_renewal_date_promotion_and_reseller() 
     assert_eq!(row[5], "none");
     assert_eq!(row[6], "none");
     // Auto-renew off: the end date.
-    sc.ok(Command::SetAutoRenew {
+    sc.ok(Command::SetAutoRenew(SetAutoRenew {
         subscription_id: id,
         enabled: false,
-    });
+    }));
     assert_eq!(
         csv_row(sc.sub(id))[3],
         "active; auto-renew off; ends 2027-01-09"
     );
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: other,
-    });
+    }));
     assert_eq!(
         csv_row(sc.sub(other))[3],
         "suspended; auto-renew off; expires 2027-01-09"
     );
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: id,
-    });
+    }));
     assert_eq!(csv_row(sc.sub(id))[3], "cancelled; auto-renew off");
 }
 
@@ -366,9 +373,9 @@ fn view_3_a_scheduled_marketplace_cancellation_shows_the_end_date() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let id = sc.buy("isv-saas-monthly", 5, P1M, Billing::Monthly);
     sc.advance_to("2026-01-11T09:00:00Z");
-    sc.ok(Command::Cancel {
+    sc.ok(Command::Cancel(Cancel {
         subscription_id: id,
-    });
+    }));
     let row = csv_row(sc.sub(id));
     assert_eq!(row[3], "active; auto-renew off; ends 2026-02-09");
     // The product name holds a comma: quoted in the file (RFC 4180).
@@ -393,17 +400,17 @@ fn view_4_folding_the_events_up_to_an_instant_gives_the_state_seen_then() {
     let (mut sc, id) = bought();
     let mut seen = vec![(sc.now, sc.state.clone())];
     sc.advance_to("2026-01-12T10:00:00Z");
-    sc.ok(Command::AddSeats {
+    sc.ok(Command::AddSeats(AddSeats {
         subscription_id: id,
         seats: 5,
-    });
+    }));
     seen.push((sc.now, sc.state.clone()));
     sc.advance_to("2026-02-10T00:00:00Z");
     seen.push((sc.now, sc.state.clone()));
     sc.advance_to("2026-03-01T12:00:00Z");
-    sc.ok(Command::Suspend {
+    sc.ok(Command::Suspend(Suspend {
         subscription_id: id,
-    });
+    }));
     seen.push((sc.now, sc.state.clone()));
     sc.advance_to("2027-01-10T00:00:00Z");
     seen.push((sc.now, sc.state.clone()));
@@ -435,10 +442,10 @@ fn view_4_folding_the_events_up_to_an_instant_gives_the_state_seen_then() {
 fn view_4_history_is_in_instant_order() {
     let (mut sc, id) = bought();
     sc.advance_to("2026-06-01T00:00:00Z");
-    sc.ok(Command::AddSeats {
+    sc.ok(Command::AddSeats(AddSeats {
         subscription_id: id,
         seats: 1,
-    });
+    }));
     sc.advance_to("2027-02-01T00:00:00Z");
     assert!(sc.history.windows(2).all(|w| w[0].at <= w[1].at));
 }
@@ -459,13 +466,13 @@ proptest! {
             let t = sc.now + chrono::TimeDelta::hours(i64::from(hours));
             sc.advance(t);
             let cmd = match op {
-                0 => Command::AddSeats { subscription_id: id, seats: 1 },
-                1 => Command::ReduceSeats { subscription_id: id, seats: 1 },
-                2 => Command::Suspend { subscription_id: id },
-                3 => Command::Reactivate { subscription_id: id },
-                4 => Command::SetAutoRenew { subscription_id: id, enabled: true },
-                5 => Command::SetAutoRenew { subscription_id: id, enabled: false },
-                6 => Command::Cancel { subscription_id: id },
+                0 => Command::AddSeats(AddSeats { subscription_id: id, seats: 1 }),
+                1 => Command::ReduceSeats(ReduceSeats { subscription_id: id, seats: 1 }),
+                2 => Command::Suspend(Suspend { subscription_id: id }),
+                3 => Command::Reactivate(Reactivate { subscription_id: id }),
+                4 => Command::SetAutoRenew(SetAutoRenew { subscription_id: id, enabled: true }),
+                5 => Command::SetAutoRenew(SetAutoRenew { subscription_id: id, enabled: false }),
+                6 => Command::Cancel(Cancel { subscription_id: id }),
                 _ => Scenario::purchase(vec![item(E3, 1, P1M, Billing::Monthly)]),
             };
             let _ = sc.when(cmd);
@@ -494,16 +501,16 @@ fn view_5_a_subscription_history_lists_every_event_with_instant_actor_and_comman
     let sales = partner(PARTNER_A, &[Role::SalesAgent]);
     sc.when_as(
         &sales,
-        Command::AddSeats {
+        Command::AddSeats(AddSeats {
             subscription_id: id,
             seats: 2,
-        },
+        }),
     )
     .accepted();
-    sc.ok(Command::AddSeats {
+    sc.ok(Command::AddSeats(AddSeats {
         subscription_id: other,
         seats: 1,
-    });
+    }));
     sc.advance_to("2026-02-10T00:00:00Z");
     let h = history_of(&sc, id);
     let types: Vec<&str> = h.iter().map(|e| e.data.type_name()).collect();
@@ -602,11 +609,11 @@ fn view_5_a_transfer_appears_in_both_histories() {
     let t = sc
         .when_as(
             &admin_b(),
-            Command::RequestTransfer {
+            Command::RequestTransfer(RequestTransfer {
                 customer_id: CUSTOMER,
                 source_partner_id: PARTNER_A,
                 customer_email: "it@fabrikam.example".into(),
-            },
+            }),
         )
         .accepted()
         .iter()
@@ -616,10 +623,10 @@ fn view_5_a_transfer_appears_in_both_histories() {
         })
         .expect("requested");
     sc.advance_to("2026-01-20T10:00:00Z");
-    let events = sc.ok(Command::AcceptTransfer {
+    let events = sc.ok(Command::AcceptTransfer(AcceptTransfer {
         transfer_id: t,
         subscription_ids: vec![id],
-    });
+    }));
     let new_id = match &events[0].data {
         EventData::SubscriptionCreated(c) => c.subscription_id,
         other => panic!("unexpected {other:?}"),

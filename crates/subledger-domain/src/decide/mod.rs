@@ -5,10 +5,14 @@
 //! command twice gives the same events (GEN-5).
 
 mod addons;
+mod cancel;
 mod customer;
+mod details;
 mod keys;
 mod lifecycle;
+mod offer;
 mod purchase;
+mod schedule;
 mod seats;
 mod transfer;
 mod trial;
@@ -22,7 +26,8 @@ use crate::billing;
 use crate::catalog::{Catalog, Product};
 use crate::command::Command;
 use crate::event::{Event, EventData};
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, RejectionCode};
+use crate::rules::{self, RuleId};
 use crate::state::{CustomerState, Status, Subscription};
 
 /// GEN-4: the most accepted commands one subscription takes after its purchase.
@@ -77,38 +82,27 @@ pub(crate) enum Use {
 
 impl<'a> Decision<'a> {
     fn run(&mut self, command: &Command) -> Result<(), Rejection> {
-        use Command::*;
         match command {
-            CreateCustomer { .. } | RequestRelationship { .. } | AcceptRelationship { .. } => {
-                customer::decide(self, command)
-            }
-            Purchase { .. } => purchase::decide(self, command),
-            AddSeats {
-                subscription_id,
-                seats,
-            } => seats::add(self, *subscription_id, *seats),
-            ReduceSeats {
-                subscription_id,
-                seats,
-            } => seats::reduce(self, *subscription_id, *seats),
-            Suspend { subscription_id } => lifecycle::suspend(self, *subscription_id),
-            Reactivate { subscription_id } => lifecycle::reactivate(self, *subscription_id),
-            SetAutoRenew {
-                subscription_id,
-                enabled,
-            } => lifecycle::set_auto_renew(self, *subscription_id, *enabled),
-            ScheduleChange { .. } | ClearScheduledChange { .. } => {
-                lifecycle::scheduled_change(self, command)
-            }
-            Cancel { subscription_id } => lifecycle::cancel(self, *subscription_id),
-            Upgrade { .. } => upgrade::decide(self, command),
-            ConvertTrial { .. } => trial::convert(self, command),
-            RequestTransfer { .. } | AcceptTransfer { .. } | RejectTransfer { .. } => {
-                transfer::decide(self, command)
-            }
-            RevealKey { .. } | DownloadSoftware { .. } | CopyDownloadLink { .. } => {
-                keys::decide(self, command)
-            }
+            Command::CreateCustomer(c) => customer::create(self, c),
+            Command::RequestRelationship(c) => customer::request_relationship(self, c),
+            Command::AcceptRelationship(c) => customer::accept_relationship(self, c),
+            Command::Purchase(c) => purchase::decide(self, c),
+            Command::AddSeats(c) => seats::add(self, c),
+            Command::ReduceSeats(c) => seats::reduce(self, c),
+            Command::Suspend(c) => lifecycle::suspend(self, c),
+            Command::Reactivate(c) => lifecycle::reactivate(self, c),
+            Command::SetAutoRenew(c) => lifecycle::set_auto_renew(self, c),
+            Command::ScheduleChange(c) => schedule::set(self, c),
+            Command::ClearScheduledChange(c) => schedule::clear(self, c),
+            Command::Cancel(c) => cancel::decide(self, c),
+            Command::Upgrade(c) => upgrade::decide(self, c),
+            Command::ConvertTrial(c) => trial::convert(self, c),
+            Command::RequestTransfer(c) => transfer::request(self, c),
+            Command::AcceptTransfer(c) => transfer::accept(self, c),
+            Command::RejectTransfer(c) => transfer::reject(self, c),
+            Command::RevealKey(c) => keys::reveal(self, c),
+            Command::DownloadSoftware(c) => keys::download(self, c),
+            Command::CopyDownloadLink(c) => keys::copy_link(self, c),
         }
     }
 
@@ -151,7 +145,7 @@ impl<'a> Decision<'a> {
         if !action.allows(self.actor()) {
             let roles: Vec<&str> = action.allowed_roles().iter().map(|r| r.as_str()).collect();
             return Err(Rejection::forbidden(
-                "GEN-3",
+                rules::GEN_3,
                 format!(
                     "{} may not do this; it needs one of the roles {}",
                     self.actor().user,
@@ -208,55 +202,64 @@ impl<'a> Decision<'a> {
         match (s.status, usage) {
             (Status::Cancelled | Status::Transferred | Status::Expired, Use::Keys) => {
                 return Err(Rejection::rule(
-                    "KeysRevoked",
-                    "KEY-5",
+                    RejectionCode::KeysRevoked,
+                    rules::KEY_5,
                     format!(
                         "subscription {id} is {}: its keys and download links are revoked",
                         s.status.as_str()
                     ),
                 )
-                .with("status", s.status)
-                .with("closed_at", s.closed_at));
+                .with_details(details::Closed {
+                    status: s.status,
+                    closed_at: s.closed_at,
+                }));
             }
             (Status::Cancelled, Use::Change) => {
                 return Err(Rejection::rule(
-                    "SubscriptionCancelled",
-                    "CAN-5",
+                    RejectionCode::SubscriptionCancelled,
+                    rules::CAN_5,
                     format!("subscription {id} was cancelled; it cannot be reactivated or changed"),
                 )
-                .with("status", s.status)
-                .with("closed_at", s.closed_at));
+                .with_details(details::Closed {
+                    status: s.status,
+                    closed_at: s.closed_at,
+                }));
             }
             (Status::Transferred, Use::Change) => {
                 return Err(Rejection::rule(
-                    "SubscriptionCancelled",
-                    "TRF-3",
+                    RejectionCode::SubscriptionCancelled,
+                    rules::TRF_3,
                     format!(
                         "subscription {id} was transferred to another partner; it behaves as cancelled"
                     ),
                 )
-                .with("status", s.status)
-                .with("closed_at", s.closed_at));
+                .with_details(details::Closed { status: s.status, closed_at: s.closed_at }));
             }
             (Status::Expired, Use::Change) => {
                 // SUS-4: expired because it stayed suspended past its term (data
                 // deleted); otherwise REN-3: auto-renew was off.
-                let rule = if s.data_deleted { "SUS-4" } else { "REN-3" };
+                let rule = if s.data_deleted {
+                    rules::SUS_4
+                } else {
+                    rules::REN_3
+                };
                 return Err(Rejection::rule(
-                    "SubscriptionExpired",
+                    RejectionCode::SubscriptionExpired,
                     rule,
                     format!("subscription {id} has expired; buy a new one"),
                 )
-                .with("status", s.status)
-                .with("closed_at", s.closed_at)
-                .with("data_deleted", s.data_deleted));
+                .with_details(details::Expired {
+                    status: s.status,
+                    closed_at: s.closed_at,
+                    data_deleted: s.data_deleted,
+                }));
             }
             _ => {}
         }
         if s.update_count >= UPDATE_LIMIT {
             return Err(Rejection::rule(
-                "UpdateLimitReached",
-                "GEN-4",
+                RejectionCode::UpdateLimitReached,
+                rules::GEN_4,
                 format!(
                     "subscription {id} has had {} updates, the limit is {UPDATE_LIMIT}; buy a second \
                      subscription of {} coterminous with this one (term end {}) and make further \
@@ -266,10 +269,7 @@ impl<'a> Decision<'a> {
                     s.term_end_date.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
                 ),
             )
-            .with("limit", UPDATE_LIMIT)
-            .with("update_count", s.update_count)
-            .with("product_id", &s.product_id)
-            .with("coterm_date", s.term_end_date));
+            .with_details(details::UpdateLimit { limit: UPDATE_LIMIT, update_count: s.update_count, product_id: &s.product_id, coterm_date: s.term_end_date }));
         }
         Ok(s)
     }
@@ -277,12 +277,11 @@ impl<'a> Decision<'a> {
     pub fn product(&self, product_id: &str, field: &str) -> Result<&'a Product, Rejection> {
         self.catalog.product(product_id).ok_or_else(|| {
             Rejection::rule(
-                "UnknownProduct",
-                "CAT-4",
+                RejectionCode::UnknownProduct,
+                rules::CAT_4,
                 format!("product `{product_id}` is not in the catalog"),
             )
-            .with("field", field)
-            .with("product_id", product_id)
+            .with_details(details::ProductField { field, product_id })
         })
     }
 }
@@ -291,8 +290,8 @@ impl<'a> Decision<'a> {
 pub(crate) fn refuse_trial(s: &Subscription, what: &str) -> Result<(), Rejection> {
     if s.trial {
         return Err(Rejection::rule(
-            "TrialNotModifiable",
-            "TRI-3",
+            RejectionCode::TrialNotModifiable,
+            rules::TRI_3,
             format!(
                 "subscription {} is a trial: {what} is not possible during a trial; convert it first",
                 s.subscription_id
@@ -304,10 +303,14 @@ pub(crate) fn refuse_trial(s: &Subscription, what: &str) -> Result<(), Rejection
 }
 
 /// No seat or status changes on a suspended subscription (SEAT-6).
-pub(crate) fn refuse_suspended(s: &Subscription, rule: &str, what: &str) -> Result<(), Rejection> {
+pub(crate) fn refuse_suspended(
+    s: &Subscription,
+    rule: RuleId,
+    what: &str,
+) -> Result<(), Rejection> {
     if s.status == Status::Suspended {
         return Err(Rejection::rule(
-            "SubscriptionSuspended",
+            RejectionCode::SubscriptionSuspended,
             rule,
             format!(
                 "subscription {} is suspended: {what} is not possible until it is reactivated",

@@ -5,50 +5,49 @@ use std::collections::BTreeSet;
 use chrono::TimeDelta;
 
 use super::Decision;
+use super::details;
 use crate::actor::Action;
 use crate::billing;
-use crate::command::Command;
+use crate::command::{AcceptTransfer, RejectTransfer, RequestTransfer};
 use crate::event::{BillingReason, EventData, Origin, SubscriptionCreated};
-use crate::rejection::{Rejection, RejectionKind};
+use crate::rejection::{Rejection, RejectionCode, RejectionKind};
+use crate::rules;
 use crate::state::{RelationshipStatus, Status, Subscription, Transfer, TransferStatus};
 
 /// TRF-5 ruling: an unanswered request expires after 30 days.
 pub const TRANSFER_TTL: TimeDelta = TimeDelta::days(30);
 
-pub(super) fn decide(d: &mut Decision<'_>, command: &Command) -> Result<(), Rejection> {
-    match command {
-        Command::RequestTransfer {
-            customer_id,
-            source_partner_id,
-            customer_email,
-        } => request(d, *customer_id, *source_partner_id, customer_email),
-        Command::AcceptTransfer {
-            transfer_id,
-            subscription_ids,
-        } => {
-            d.require(Action::AnswerTransfer)?;
-            let t = pending_transfer(d, *transfer_id)?;
-            accept(d, t, subscription_ids)
-        }
-        Command::RejectTransfer { transfer_id } => {
-            d.require(Action::AnswerTransfer)?;
-            pending_transfer(d, *transfer_id)?;
-            d.emit(EventData::TransferRejected {
-                transfer_id: *transfer_id,
-            });
-            Ok(())
-        }
-        _ => unreachable!("transfer::decide is only called for transfer commands"),
+/// TRF-2: the source partner accepts, moving the picked subscriptions.
+pub(super) fn accept(d: &mut Decision<'_>, command: &AcceptTransfer) -> Result<(), Rejection> {
+    d.require(Action::AnswerTransfer)?;
+    let t = pending_transfer(d, command.transfer_id)?;
+    let picked = &command.subscription_ids;
+    let subs = check_picked(d, t, picked)?;
+    let mut new_ids = Vec::with_capacity(subs.len());
+    for s in subs {
+        new_ids.push(move_subscription(d, t, s));
     }
+    d.emit(EventData::TransferAccepted {
+        transfer_id: t.transfer_id,
+        subscription_ids: picked.to_vec(),
+        new_subscription_ids: new_ids,
+    });
+    Ok(())
+}
+
+/// TRF-2: the source partner rejects; nothing moves.
+pub(super) fn reject(d: &mut Decision<'_>, command: &RejectTransfer) -> Result<(), Rejection> {
+    d.require(Action::AnswerTransfer)?;
+    pending_transfer(d, command.transfer_id)?;
+    d.emit(EventData::TransferRejected {
+        transfer_id: command.transfer_id,
+    });
+    Ok(())
 }
 
 /// TRF-1: the target partner, related to the customer, asks for a transfer.
-fn request(
-    d: &mut Decision<'_>,
-    customer_id: uuid::Uuid,
-    source_partner_id: uuid::Uuid,
-    customer_email: &str,
-) -> Result<(), Rejection> {
+pub(super) fn request(d: &mut Decision<'_>, command: &RequestTransfer) -> Result<(), Rejection> {
+    let (customer_id, source_partner_id) = (command.customer_id, command.source_partner_id);
     d.require(Action::RequestRelationshipOrTransfer)?;
     let partner_id = d.partner_id();
     if let Some(c) = &d.state.customer
@@ -56,8 +55,8 @@ fn request(
         && d.state.relationships.get(&partner_id) == Some(&RelationshipStatus::Requested)
     {
         return Err(Rejection::rule(
-            "RelationshipNotAccepted",
-            "TRF-1",
+            RejectionCode::RelationshipNotAccepted,
+            rules::TRF_1,
             format!(
                 "customer {customer_id} has not accepted partner {partner_id}'s relationship request yet; \
                  its global admin must accept it before a transfer can be requested"
@@ -67,7 +66,7 @@ fn request(
     d.related_customer(customer_id)?;
     if source_partner_id == partner_id {
         return Err(Rejection::invalid(
-            "TRF-1",
+            rules::TRF_1,
             "source_partner_id",
             "the source partner must be another partner than the one requesting the transfer",
         ));
@@ -75,13 +74,13 @@ fn request(
     if !d.state.has_active_relationship(source_partner_id) {
         return Err(Rejection::new(
             RejectionKind::NotFound,
-            "NotFound",
-            "TRF-1",
+            RejectionCode::NotFound,
+            rules::TRF_1,
             format!("partner {source_partner_id} has no relationship with customer {customer_id}"),
         )
         .with("source_partner_id", source_partner_id));
     }
-    let email = customer_email.trim();
+    let email = command.customer_email.trim();
     let email_ok = email.len() <= 254
         && !email.contains(char::is_whitespace)
         && email.split_once('@').is_some_and(|(user, host)| {
@@ -89,7 +88,7 @@ fn request(
         });
     if !email_ok {
         return Err(Rejection::invalid(
-            "TRF-1",
+            rules::TRF_1,
             "customer_email",
             format!("customer_email `{email}` is not an e-mail address"),
         ));
@@ -120,7 +119,7 @@ fn pending_transfer<'a>(
         }
         Some(t) if t.target_partner_id == partner_id => {
             return Err(Rejection::forbidden(
-                "TRF-2",
+                rules::TRF_2,
                 format!(
                     "transfer {transfer_id} is answered by its source partner, not by the partner that asked"
                 ),
@@ -134,8 +133,8 @@ fn pending_transfer<'a>(
         || (t.status == TransferStatus::Pending && d.now() >= t.expires_at)
     {
         return Err(Rejection::rule(
-            "TransferExpired",
-            "TRF-5",
+            RejectionCode::TransferExpired,
+            rules::TRF_5,
             format!(
                 "transfer {transfer_id} expired unanswered at {}",
                 t.expires_at
@@ -145,8 +144,8 @@ fn pending_transfer<'a>(
     }
     if t.status != TransferStatus::Pending {
         return Err(Rejection::rule(
-            "TransferNotPending",
-            "TRF-5",
+            RejectionCode::TransferNotPending,
+            rules::TRF_5,
             format!(
                 "transfer {transfer_id} was already {:?}; a request is answered once",
                 t.status
@@ -158,18 +157,22 @@ fn pending_transfer<'a>(
     Ok(t)
 }
 
-/// TRF-2/3/4: each picked subscription moves, atomically, to the target partner.
-fn accept(d: &mut Decision<'_>, t: &Transfer, picked: &[uuid::Uuid]) -> Result<(), Rejection> {
+/// TRF-2: the picked subscriptions are distinct, the source partner's, active and paid.
+fn check_picked<'a>(
+    d: &Decision<'a>,
+    t: &Transfer,
+    picked: &[uuid::Uuid],
+) -> Result<Vec<&'a Subscription>, Rejection> {
     if picked.is_empty() {
         return Err(Rejection::invalid(
-            "TRF-2",
+            rules::TRF_2,
             "subscription_ids",
             "pick at least one subscription to transfer",
         ));
     }
     if picked.len() != picked.iter().collect::<BTreeSet<_>>().len() {
         return Err(Rejection::invalid(
-            "TRF-2",
+            rules::TRF_2,
             "subscription_ids",
             "a subscription is picked twice",
         ));
@@ -182,90 +185,88 @@ fn accept(d: &mut Decision<'_>, t: &Transfer, picked: &[uuid::Uuid]) -> Result<(
         };
         if s.status != Status::Active || s.trial {
             return Err(Rejection::rule(
-                "SubscriptionNotTransferable",
-                "TRF-2",
+                RejectionCode::SubscriptionNotTransferable,
+                rules::TRF_2,
                 format!(
                     "only active, paid subscriptions can be transferred; subscription {id} is {}{}",
                     s.status.as_str(),
                     if s.trial { " (a trial)" } else { "" }
                 ),
             )
-            .with("subscription_id", id)
-            .with("status", s.status)
-            .with("trial", s.trial));
+            .with_details(details::NotTransferable {
+                subscription_id: *id,
+                status: s.status,
+                trial: s.trial,
+            }));
         }
         subs.push(s);
     }
+    Ok(subs)
+}
+
+/// TRF-3/4: one subscription moves to the target partner; returns its new id.
+fn move_subscription(d: &mut Decision<'_>, t: &Transfer, s: &Subscription) -> uuid::Uuid {
     let today = d.today();
     let now = d.now();
-    let mut new_ids = Vec::with_capacity(subs.len());
-    for s in subs {
-        let new_id = d.derived_id(&format!("transfer/{}", s.subscription_id));
-        new_ids.push(new_id);
-        // TRF-3: same product, seats, term end date, billing plan and auto-renew;
-        // no cancellation window for either side (ruling).
-        let created = SubscriptionCreated {
-            subscription_id: new_id,
-            customer_id: s.customer_id,
-            partner_id: t.target_partner_id,
-            reseller_id: None,
-            origin: Origin::Transfer {
-                transfer_id: t.transfer_id,
-                source_subscription_id: s.subscription_id,
-            },
-            product_id: s.product_id.clone(),
-            product_name: s.product_name.clone(),
-            kind: s.kind,
-            addon_of: s.addon_of.clone(),
-            quantity: s.quantity,
-            trial: false,
-            term: s.term,
-            billing: s.billing,
-            unit_price: s.unit_price.clone(),
-            tax_inclusive: s.tax_inclusive,
-            auto_renew: s.auto_renew,
-            promotion_id: None,
-            term_start: s.term_start,
-            billing_anchor: s.billing_anchor,
-            term_end_date: s.term_end_date,
-            cancellation_allowed_until: None,
-            seat_batch: None,
-            cancellable: s.cancellable,
-            has_keys: s.has_keys,
-            legacy_software: s.legacy_software,
-        };
-        let new_sub = Subscription::from_created(&created, now);
-        let credit = billing::unused_credit(s, s.quantity, today, BillingReason::TransferSource);
-        let charge = billing::unused_days_charge(
-            &new_sub,
-            &s.unit_price,
-            s.quantity,
-            today,
-            BillingReason::TransferTarget,
-        );
-        d.emit(EventData::SubscriptionCreated(created));
-        d.emit(EventData::SubscriptionTransferred {
-            subscription_id: s.subscription_id,
+    let new_id = d.derived_id(&format!("transfer/{}", s.subscription_id));
+    // TRF-3: same product, seats, term end date, billing plan and auto-renew;
+    // no cancellation window for either side (ruling).
+    let created = SubscriptionCreated {
+        subscription_id: new_id,
+        customer_id: s.customer_id,
+        partner_id: t.target_partner_id,
+        reseller_id: None,
+        origin: Origin::Transfer {
             transfer_id: t.transfer_id,
-            to_subscription_id: new_id,
-            to_partner_id: t.target_partner_id,
-        });
-        d.emit_line(credit);
-        d.emit_line(charge);
-        // A marketplace cancellation already scheduled (CAN-3) moves with the seats.
-        if s.cancel_at_term_end
-            && let Some(effective_at) = s.term_ends_at()
-        {
-            d.emit(EventData::CancellationScheduled {
-                subscription_id: new_id,
-                effective_at,
-            });
-        }
-    }
-    d.emit(EventData::TransferAccepted {
+            source_subscription_id: s.subscription_id,
+        },
+        product_id: s.product_id.clone(),
+        product_name: s.product_name.clone(),
+        kind: s.kind,
+        addon_of: s.addon_of.clone(),
+        quantity: s.quantity,
+        trial: false,
+        term: s.term,
+        billing: s.billing,
+        unit_price: s.unit_price.clone(),
+        tax_inclusive: s.tax_inclusive,
+        auto_renew: s.auto_renew,
+        promotion_id: None,
+        term_start: s.term_start,
+        billing_anchor: s.billing_anchor,
+        term_end_date: s.term_end_date,
+        cancellation_allowed_until: None,
+        seat_batch: None,
+        cancellable: s.cancellable,
+        has_keys: s.has_keys,
+        legacy_software: s.legacy_software,
+    };
+    let new_sub = Subscription::from_created(&created, now);
+    let credit = billing::unused_credit(s, s.quantity, today, BillingReason::TransferSource);
+    let charge = billing::unused_days_charge(
+        &new_sub,
+        &s.unit_price,
+        s.quantity,
+        today,
+        BillingReason::TransferTarget,
+    );
+    d.emit(EventData::SubscriptionCreated(created));
+    d.emit(EventData::SubscriptionTransferred {
+        subscription_id: s.subscription_id,
         transfer_id: t.transfer_id,
-        subscription_ids: picked.to_vec(),
-        new_subscription_ids: new_ids,
+        to_subscription_id: new_id,
+        to_partner_id: t.target_partner_id,
     });
-    Ok(())
+    d.emit_line(credit);
+    d.emit_line(charge);
+    // A marketplace cancellation already scheduled (CAN-3) moves with the seats.
+    if s.cancel_at_term_end
+        && let Some(effective_at) = s.term_ends_at()
+    {
+        d.emit(EventData::CancellationScheduled {
+            subscription_id: new_id,
+            effective_at,
+        });
+    }
+    new_id
 }

@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use subledger_domain::actor::{Actor, Role};
 use subledger_domain::calendar::{Billing, Term};
+use subledger_domain::command::{
+    AcceptRelationship, CreateCustomer, Purchase, RequestRelationship, Upgrade,
+};
 use subledger_domain::command::{Command, PurchaseItem, Segment, UpgradeTiming};
 use subledger_domain::event::{BillingLine, Event, EventData};
 use subledger_domain::state::{CustomerState, Subscription};
@@ -155,13 +158,13 @@ impl Scenario {
 
     /// Given: partner A created customer CUSTOMER in `country`.
     pub fn with_customer(mut self, country: &str) -> Self {
-        self.ok(Command::CreateCustomer {
+        self.ok(Command::CreateCustomer(CreateCustomer {
             customer_id: CUSTOMER,
             company_name: "Fabrikam".into(),
             domain: "fabrikam.example".into(),
             country: country.into(),
             segment: Segment::Commercial,
-        });
+        }));
         self
     }
 
@@ -257,13 +260,13 @@ impl Scenario {
 
     #[track_caller]
     pub fn buy_item(&mut self, it: PurchaseItem) -> Uuid {
-        let events = self.ok(Command::Purchase {
+        let events = self.ok(Command::Purchase(Purchase {
             customer_id: CUSTOMER,
             order_id: None,
             items: vec![it],
             reseller_id: None,
             additional_resellers: vec![],
-        });
+        }));
         events
             .iter()
             .find_map(|e| match &e.data {
@@ -275,13 +278,13 @@ impl Scenario {
 
     /// A purchase command for CUSTOMER.
     pub fn purchase(items: Vec<PurchaseItem>) -> Command {
-        Command::Purchase {
+        Command::Purchase(Purchase {
             customer_id: CUSTOMER,
             order_id: None,
             items,
             reseller_id: None,
             additional_resellers: vec![],
-        }
+        })
     }
 
     #[track_caller]
@@ -297,14 +300,14 @@ impl Scenario {
         let requester = partner(partner_id, &[Role::AdminAgent, Role::GlobalAdmin]);
         self.when_as(
             &requester,
-            Command::RequestRelationship {
+            Command::RequestRelationship(RequestRelationship {
                 customer_id: CUSTOMER,
-            },
+            }),
         )
         .accepted();
         self.when_as(
             &customer_admin(),
-            Command::AcceptRelationship { partner_id },
+            Command::AcceptRelationship(AcceptRelationship { partner_id }),
         )
         .accepted();
     }
@@ -362,7 +365,7 @@ pub fn upgrade_end_of_term(id: Uuid, to: &str, quantity: u32) -> Command {
 }
 
 fn upgrade(id: Uuid, to: &str, quantity: u32, timing: UpgradeTiming) -> Command {
-    Command::Upgrade {
+    Command::Upgrade(Upgrade {
         subscription_id: id,
         target_product_id: to.into(),
         quantity,
@@ -370,5 +373,5 @@ fn upgrade(id: Uuid, to: &str, quantity: u32, timing: UpgradeTiming) -> Command 
         term: None,
         billing: None,
         timing,
-    }
+    })
 }
