@@ -6,7 +6,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use subledger_app::CommandError;
 use subledger_domain::rules::{self, RuleId};
 use subledger_domain::{Rejection, RejectionCode, RejectionKind};
@@ -120,136 +120,127 @@ impl ApiError {
 
     /// The body; internals never leave the process.
     pub fn body(&self) -> ErrorBody {
-        let detail = |code: RejectionCode,
-                      rule: RuleId,
-                      message: String,
-                      details: Map<String, Value>| ErrorDetail {
-            code: code.as_str().to_owned(),
-            rule: rule.as_str().to_owned(),
-            message,
-            details,
+        if let ApiError::Rejected(r) = self {
+            return ErrorBody {
+                error: ErrorDetail {
+                    code: r.code.as_str().to_owned(),
+                    rule: r.rule.as_str().to_owned(),
+                    message: r.message.clone(),
+                    details: r.details.clone(),
+                },
+            };
+        }
+        let (code, rule) = self.code_and_rule();
+        let details = match self.details() {
+            Value::Object(map) => map,
+            _ => Map::new(),
         };
-        let one = |k: &str, v: Value| {
-            let mut m = Map::new();
-            m.insert(k.to_owned(), v);
-            m
-        };
-        let error = match self {
-            ApiError::Rejected(r) => detail(r.code, r.rule, r.message.clone(), r.details.clone()),
-            ApiError::VersionConflict { expected, actual } => {
-                let mut m = one("expected", (*expected).into());
-                m.insert("actual".to_owned(), (*actual).into());
-                detail(
-                    RejectionCode::VersionConflict,
-                    rules::API,
-                    format!(
-                        "the stream is at version {actual}, not {expected}: read it again and decide again"
-                    ),
-                    m,
-                )
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.as_str().to_owned(),
+                rule: rule.as_str().to_owned(),
+                message: self.message(),
+                details,
+            },
+        }
+    }
+
+    fn code_and_rule(&self) -> (RejectionCode, RuleId) {
+        match self {
+            ApiError::Rejected(r) => (r.code, r.rule),
+            ApiError::VersionConflict { .. } => (RejectionCode::VersionConflict, rules::API),
+            ApiError::IdempotencyKeyReused(_) => {
+                (RejectionCode::IdempotencyKeyReused, rules::GEN_5)
             }
-            ApiError::IdempotencyKeyReused(id) => detail(
-                RejectionCode::IdempotencyKeyReused,
-                rules::GEN_5,
-                format!(
-                    "command id {id} was already used for a different command; use a new command id"
-                ),
-                one("command_id", id.to_string().into()),
+            ApiError::Unauthenticated => (RejectionCode::Unauthenticated, rules::GEN_2),
+            ApiError::InvalidRequest { .. } => (RejectionCode::InvalidRequest, rules::API),
+            ApiError::PayloadTooLarge { .. } => (RejectionCode::PayloadTooLarge, rules::API),
+            ApiError::NoRoute => (RejectionCode::NotFound, rules::API),
+            ApiError::MethodNotAllowed => (RejectionCode::MethodNotAllowed, rules::API),
+            ApiError::ClockWentBack { .. } => (RejectionCode::ClockWentBack, rules::REN_7),
+            ApiError::Timeout { .. } => (RejectionCode::Timeout, rules::API),
+            ApiError::Unavailable(_) => (RejectionCode::Unavailable, rules::API),
+            ApiError::ProjectionBehind { .. } => (RejectionCode::ProjectionBehind, rules::API),
+            ApiError::Internal(_) => (RejectionCode::InternalError, rules::API),
+        }
+    }
+
+    /// What a person reads; never an internal detail (those go to the log).
+    fn message(&self) -> String {
+        match self {
+            ApiError::Rejected(r) => r.message.clone(),
+            ApiError::VersionConflict { expected, actual } => format!(
+                "the stream is at version {actual}, not {expected}: read it again and decide again"
             ),
-            ApiError::Unauthenticated => detail(
-                RejectionCode::Unauthenticated,
-                rules::GEN_2,
-                "send `Authorization: Bearer <token>` with a token of the auth file".to_owned(),
-                Map::new(),
+            ApiError::IdempotencyKeyReused(id) => format!(
+                "command id {id} was already used for a different command; use a new command id"
             ),
-            ApiError::InvalidRequest { field, message } => detail(
-                RejectionCode::InvalidRequest,
-                rules::API,
-                message.clone(),
-                field
-                    .as_ref()
-                    .map(|f| one("field", f.clone().into()))
-                    .unwrap_or_default(),
-            ),
-            ApiError::PayloadTooLarge { limit } => detail(
-                RejectionCode::PayloadTooLarge,
-                rules::API,
-                format!("the body is larger than the limit of {limit} bytes"),
-                one("limit_bytes", (*limit).into()),
-            ),
-            ApiError::NoRoute => detail(
-                RejectionCode::NotFound,
-                rules::API,
-                "no such endpoint".to_owned(),
-                Map::new(),
-            ),
-            ApiError::MethodNotAllowed => detail(
-                RejectionCode::MethodNotAllowed,
-                rules::API,
-                "this endpoint does not take this method".to_owned(),
-                Map::new(),
-            ),
+            ApiError::Unauthenticated => {
+                "send `Authorization: Bearer <token>` with a token of the auth file".to_owned()
+            }
+            ApiError::InvalidRequest { message, .. } => message.clone(),
+            ApiError::PayloadTooLarge { limit } => {
+                format!("the body is larger than the limit of {limit} bytes")
+            }
+            ApiError::NoRoute => "no such endpoint".to_owned(),
+            ApiError::MethodNotAllowed => "this endpoint does not take this method".to_owned(),
             ApiError::ClockWentBack { now, requested } => {
-                let mut m = one(
-                    "now",
-                    now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-                        .into(),
-                );
-                m.insert(
-                    "requested".to_owned(),
-                    requested
-                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-                        .into(),
-                );
-                detail(
-                    RejectionCode::ClockWentBack,
-                    rules::REN_7,
-                    format!("the clock never goes back: it is {now}, {requested} was asked"),
-                    m,
-                )
+                format!("the clock never goes back: it is {now}, {requested} was asked")
             }
-            ApiError::Timeout { seconds } => detail(
-                RejectionCode::Timeout,
-                rules::API,
-                format!(
-                    "no answer within {seconds} s; a command may still complete: send it again with the same command_id to learn its outcome"
-                ),
-                one("retryable", true.into()),
+            ApiError::Timeout { seconds } => format!(
+                "no answer within {seconds} s; a command may still complete: send it again with the same command_id to learn its outcome"
             ),
-            ApiError::Unavailable(_) => detail(
-                RejectionCode::Unavailable,
-                rules::API,
-                "the event store is unavailable; nothing was acknowledged, try again".to_owned(),
-                one("retryable", true.into()),
+            ApiError::Unavailable(_) => {
+                "the event store is unavailable; nothing was acknowledged, try again".to_owned()
+            }
+            ApiError::ProjectionBehind {
+                applied, wanted, ..
+            } => format!(
+                "the read models have applied the log up to position {applied}, not yet {wanted}; try again"
             ),
+            ApiError::Internal(_) => {
+                "internal error; the log holds the details under this request's x-request-id"
+                    .to_owned()
+            }
+        }
+    }
+
+    /// What a program reads: the numbers involved, and whether to retry.
+    fn details(&self) -> Value {
+        match self {
+            ApiError::Rejected(r) => Value::Object(r.details.clone()),
+            ApiError::VersionConflict { expected, actual } => {
+                json!({ "expected": expected, "actual": actual })
+            }
+            ApiError::IdempotencyKeyReused(id) => json!({ "command_id": id.to_string() }),
+            ApiError::InvalidRequest { field, .. } => {
+                field.as_ref().map_or(json!({}), |f| json!({ "field": f }))
+            }
+            ApiError::PayloadTooLarge { limit } => json!({ "limit_bytes": limit }),
+            ApiError::ClockWentBack { now, requested } => {
+                json!({ "now": rfc3339(now), "requested": rfc3339(requested) })
+            }
+            ApiError::Timeout { .. } | ApiError::Unavailable(_) => json!({ "retryable": true }),
             ApiError::ProjectionBehind {
                 applied,
                 wanted,
                 waited_ms,
-            } => {
-                let mut m = one("applied_position", (*applied).into());
-                m.insert("min_position".to_owned(), (*wanted).into());
-                m.insert("waited_ms".to_owned(), (*waited_ms).into());
-                m.insert("retryable".to_owned(), true.into());
-                detail(
-                    RejectionCode::ProjectionBehind,
-                    rules::API,
-                    format!(
-                        "the read models have applied the log up to position {applied}, not yet {wanted}; try again"
-                    ),
-                    m,
-                )
-            }
-            ApiError::Internal(_) => detail(
-                RejectionCode::InternalError,
-                rules::API,
-                "internal error; the log holds the details under this request's x-request-id"
-                    .to_owned(),
-                Map::new(),
-            ),
-        };
-        ErrorBody { error }
+            } => json!({
+                "applied_position": applied,
+                "min_position": wanted,
+                "waited_ms": waited_ms,
+                "retryable": true,
+            }),
+            ApiError::Unauthenticated
+            | ApiError::NoRoute
+            | ApiError::MethodNotAllowed
+            | ApiError::Internal(_) => json!({}),
+        }
     }
+}
+
+fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 impl From<CommandError> for ApiError {
