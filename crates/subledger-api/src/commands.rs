@@ -253,18 +253,8 @@ pub async fn post_command(
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge {
-                limit: state.config().body_limit_bytes,
-            }
-        } else {
-            ApiError::InvalidRequest {
-                field: None,
-                message: e.body_text(),
-            }
-        }
-    })?;
+    let body =
+        body.map_err(|e| ApiError::from_body_rejection(&e, state.config().body_limit_bytes))?;
     let parsed = parse_command(&body)?;
     let actor = caller.0;
     // GEN-3: a customer's user may only accept a partner relationship.

@@ -118,6 +118,21 @@ impl ApiError {
         }
     }
 
+    /// A body axum could not take: over the size limit (413), or unreadable (400).
+    pub fn from_body_rejection(
+        rejection: &axum::extract::rejection::BytesRejection,
+        limit: usize,
+    ) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge { limit }
+        } else {
+            ApiError::InvalidRequest {
+                field: None,
+                message: rejection.body_text(),
+            }
+        }
+    }
+
     /// The body; internals never leave the process.
     pub fn body(&self) -> ErrorBody {
         if let ApiError::Rejected(r) = self {

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -108,18 +108,8 @@ pub async fn advance_clock(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ClockOut>, ApiError> {
     simulated(&state)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge {
-                limit: state.config().body_limit_bytes,
-            }
-        } else {
-            ApiError::InvalidRequest {
-                field: None,
-                message: e.body_text(),
-            }
-        }
-    })?;
+    let body =
+        body.map_err(|e| ApiError::from_body_rejection(&e, state.config().body_limit_bytes))?;
     let mut de = serde_json::Deserializer::from_slice(&body);
     let req: AdvanceClock = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
