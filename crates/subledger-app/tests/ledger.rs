@@ -482,6 +482,61 @@ async fn key_1_the_key_is_in_the_response_and_nowhere_in_the_log() {
 }
 
 #[tokio::test]
+async fn key_1_a_refused_reveal_issues_no_key_and_an_accepted_one_records_the_fingerprint_of_the_key_shown()
+ {
+    let rig = Rig::new();
+    let ledger = rig.ledger().await;
+    ledger.execute(req(1, create_customer())).await.unwrap();
+    let sub = ledger
+        .execute(req(2, cmd(json!({"type": "Purchase", "customer_id": CUSTOMER, "items": [
+            {"product_id": "windows-server-2022-standard", "quantity": 2, "term": "P1Y", "billing": "annual"}]}))))
+        .await
+        .unwrap()
+        .subscription_ids[0];
+    let issued = || {
+        let vault = rusqlite::Connection::open(rig.path.join("keys.db")).unwrap();
+        vault
+            .query_row("SELECT count(*) FROM software_keys", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap()
+    };
+    let kms = cmd(json!({"type": "RevealKey", "subscription_id": sub, "key_type": "KMS"}));
+    assert!(matches!(
+        ledger.execute(req(3, kms)).await,
+        Err(CommandError::Rejected(r)) if r.code == "KmsNotAllowed"
+    ));
+    let mut dry = req(4, cmd(json!({"type": "RevealKey", "subscription_id": sub})));
+    dry.dry_run = true;
+    assert_eq!(ledger.execute(dry).await.unwrap().key, None);
+    assert_eq!(issued(), 0, "no key for a refused reveal or a dry run");
+
+    let reveal = ledger
+        .execute(req(
+            5,
+            cmd(json!({"type": "RevealKey", "subscription_id": sub})),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(issued(), 1);
+    let key = reveal.key.clone().expect("a key");
+    let recorded: serde_json::Value = serde_json::from_str(reveal.events[0].data.get()).unwrap();
+    assert_eq!(
+        recorded["key_fingerprint"],
+        subledger_app::keys::fingerprint(&key)
+    );
+    let again = ledger
+        .execute(req(
+            6,
+            cmd(json!({"type": "RevealKey", "subscription_id": sub})),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(again.key, Some(key), "one key per subscription");
+    assert_eq!(issued(), 1);
+}
+
+#[tokio::test]
 async fn the_memory_store_behaves_the_same_for_idempotency() {
     let store: Arc<dyn EventStore> = Arc::new(MemoryStore::new());
     let clock = Arc::new(SimulatedClock::new(at("2026-01-10T09:00:00Z")));
