@@ -2,6 +2,7 @@
 //! analysts' and auditors' tools live in [`tools`]).
 
 mod simulate;
+mod store;
 mod tools;
 
 use std::io::{BufRead, Write};
@@ -20,8 +21,10 @@ use subledger_app::{
 };
 use subledger_domain::{Actor, Catalog};
 use subledger_projections::ProjectionDb;
-use subledger_store::{EventStore, SqliteConfig, SqliteStore, Synchronous};
+use subledger_store::{EventStore, Synchronous};
 use tracing::info;
+
+use crate::store::{OpenMode, StoreSpec};
 
 // mimalloc: the replay and the server allocate and free many small objects in
 // every thread; glibc's allocator spent a sixth of a replay in page faults of memory
@@ -159,20 +162,22 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// Logs to standard error, filtered by `RUST_LOG` or else at `default_level`.
+/// Only the first call sets the logger (a later one, as in tests, changes nothing).
 fn init_tracing(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match format {
+    let _already_set = match format {
         LogFormat::Json => builder
             .json()
             .with_current_span(true)
             .with_span_list(true)
-            .init(),
-        LogFormat::Text => builder.init(),
-    }
+            .try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
 }
 
 fn main() -> Result<()> {
@@ -208,34 +213,23 @@ fn main() -> Result<()> {
     })
 }
 
+/// The log the ledger flags name, opened read-write.
 async fn open_store(args: &LedgerArgs) -> Result<Arc<dyn EventStore>> {
-    match args.store {
-        StoreKind::Sqlite => {
-            std::fs::create_dir_all(&args.data_dir).with_context(|| {
-                format!("creating the data directory {}", args.data_dir.display())
-            })?;
-            let path = args.data_dir.join("events.db");
-            let sync = match args.durability {
-                Durability::Full => Synchronous::Full,
-                Durability::Normal => Synchronous::Normal,
-            };
-            let store = SqliteStore::open_with(SqliteConfig::new(&path).synchronous(sync))
-                .with_context(|| format!("opening the event store {}", path.display()))?;
-            Ok(Arc::new(store))
-        }
-        StoreKind::Eventstoredb => {
-            let Some(url) = &args.esdb_url else {
-                bail!(
-                    "--store eventstoredb needs --esdb-url (e.g. esdb://localhost:2113?tls=false)"
-                );
-            };
-            let store =
-                subledger_store::EsdbStore::connect(subledger_store::EsdbConfig::new(url.clone()))
-                    .await
-                    .with_context(|| format!("connecting to EventStoreDB at {url}"))?;
-            Ok(Arc::new(store))
-        }
-    }
+    let esdb_url = match args.store {
+        StoreKind::Sqlite => None,
+        StoreKind::Eventstoredb => Some(args.esdb_url.as_deref().with_context(
+            || "--store eventstoredb needs --esdb-url (e.g. esdb://localhost:2113?tls=false)",
+        )?),
+    };
+    let spec = StoreSpec {
+        data_dir: &args.data_dir,
+        esdb_url,
+        durability: match args.durability {
+            Durability::Full => Synchronous::Full,
+            Durability::Normal => Synchronous::Normal,
+        },
+    };
+    Ok(store::open_store(spec, OpenMode::ReadWrite).await?)
 }
 
 fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
@@ -250,24 +244,28 @@ fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
     }
 }
 
-async fn open_ledger(args: &LedgerArgs) -> Result<Arc<Ledger>> {
+/// The ledger over the log the flags name; beside `projections`, it starts from
+/// what they hold instead of reading the whole log.
+async fn open_ledger(args: &LedgerArgs, projections: Option<&ProjectionDb>) -> Result<Arc<Ledger>> {
     let clock: Arc<dyn Clock> = match (args.clock, args.now) {
         (ClockKind::System, None) => Arc::new(SystemClock),
         (ClockKind::System, Some(_)) => bail!("--now goes with --clock simulated"),
         (ClockKind::Simulated, now) => Arc::new(SimulatedClock::new(now.unwrap_or_else(Utc::now))),
     };
-    let catalog = load_catalog(args.catalog.as_deref())?;
+    let catalog = Arc::new(load_catalog(args.catalog.as_deref())?);
     let store = open_store(args).await?;
-    std::fs::create_dir_all(&args.data_dir)?;
-    let keys =
-        SqliteKeyVault::open(&args.data_dir.join("keys.db")).context("opening the key vault")?;
+    let keys = Arc::new(
+        SqliteKeyVault::open(&args.data_dir.join("keys.db")).context("opening the key vault")?,
+    );
     let config = LedgerConfig {
         snapshot_every: args.snapshot_every.max(1),
         ..LedgerConfig::default()
     };
-    Ledger::open(store, Arc::new(catalog), clock, Arc::new(keys), config)
-        .await
-        .context("opening the ledger")
+    let opened = match projections {
+        Some(db) => Ledger::open_with_projections(store, catalog, clock, keys, config, db).await,
+        None => Ledger::open(store, catalog, clock, keys, config).await,
+    };
+    opened.context("opening the ledger")
 }
 
 /// The auth file to use: the given one, or the data directory's development
@@ -332,16 +330,17 @@ async fn shutdown_signal() {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    let ledger = open_ledger(&args.ledger).await?;
-    let auth = auth_file(args.auth.as_deref(), &args.ledger.data_dir, true)?;
-    let simulated = args.ledger.clock == ClockKind::Simulated;
-    let scheduler = (!simulated).then(|| ledger.spawn_scheduler(args.tick));
     // The read models live next to the log (for EventStoreDB too: they are this
-    // server's cache of the log, rebuilt from it whenever they are missing).
+    // server's cache of the log, rebuilt from it whenever they are missing). The
+    // ledger starts from them, before their runner moves them on.
     std::fs::create_dir_all(&args.ledger.data_dir)?;
     let projections_path = args.ledger.data_dir.join("projections.db");
     let db = ProjectionDb::open(&projections_path)
         .with_context(|| format!("opening the projections {}", projections_path.display()))?;
+    let ledger = open_ledger(&args.ledger, Some(&db)).await?;
+    let auth = auth_file(args.auth.as_deref(), &args.ledger.data_dir, true)?;
+    let simulated = args.ledger.clock == ClockKind::Simulated;
+    let scheduler = (!simulated).then(|| ledger.spawn_scheduler(args.tick));
     let (projections, runner) =
         Projections::spawn_with(ledger.store().clone(), Arc::new(db), args.projection_batch)
             .await
@@ -385,7 +384,7 @@ struct ExecLine<'a> {
 async fn exec(args: ExecArgs) -> Result<()> {
     let auth = auth_file(args.auth.as_deref(), &args.ledger.data_dir, false)?;
     let actor = actor_of(&auth, &args.as_entry)?;
-    let ledger = open_ledger(&args.ledger).await?;
+    let ledger = open_ledger(&args.ledger, None).await?;
     let input: Box<dyn BufRead> = match args.file.as_deref() {
         None => Box::new(std::io::stdin().lock()),
         Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),

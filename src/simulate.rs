@@ -22,7 +22,9 @@ use subledger_app::{
 };
 use subledger_domain::{Catalog, EventData};
 use subledger_projections::ProjectionDb;
-use subledger_store::{EventStore, SqliteConfig, SqliteStore, Synchronous};
+use subledger_store::Synchronous;
+
+use crate::store::{OpenMode, StoreSpec};
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -135,38 +137,22 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
 }
 
 async fn open_new_ledger(args: &SimulateArgs) -> Result<Arc<Ledger>> {
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let store: Arc<dyn EventStore> = match &args.esdb_url {
-        Some(url) => Arc::new(
-            subledger_store::EsdbStore::connect(subledger_store::EsdbConfig::new(url.clone()))
-                .await
-                .with_context(|| format!("connecting to EventStoreDB at {url}"))?,
-        ),
-        None => {
-            let sync = match args.durability.as_str() {
-                "full" => Synchronous::Full,
-                "normal" => Synchronous::Normal,
-                other => bail!("--durability is full or normal, not {other}"),
-            };
-            let path = args.data_dir.join("events.db");
-            Arc::new(
-                SqliteStore::open_with(SqliteConfig::new(&path).synchronous(sync))
-                    .with_context(|| format!("opening {}", path.display()))?,
-            )
-        }
+    // The durability is the embedded store's: EventStoreDB ignores the flag.
+    let durability = match (args.esdb_url.as_ref(), args.durability.as_str()) {
+        (Some(_), _) | (None, "full") => Synchronous::Full,
+        (None, "normal") => Synchronous::Normal,
+        (None, other) => bail!("--durability is full or normal, not {other}"),
     };
-    let head = store.last_position().await?;
-    if head > 0 {
-        bail!(
-            "{} already holds a log of {head} events: simulate writes a new ledger (choose an empty --data-dir)",
-            args.data_dir.display()
-        );
-    }
+    let spec = StoreSpec {
+        data_dir: &args.data_dir,
+        esdb_url: args.esdb_url.as_deref(),
+        durability,
+    };
+    let store = crate::store::open_store(spec, OpenMode::NewOnly).await?;
     let keys = SqliteKeyVault::open_seeded(&args.data_dir.join("keys.db"), args.seed)
         .context("opening the key vault")?;
     let ledger = Ledger::open(
-        store.clone(),
+        store,
         Arc::new(Catalog::default_catalog()),
         Arc::new(SimulatedClock::new(args.start)),
         Arc::new(keys),

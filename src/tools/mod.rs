@@ -21,7 +21,9 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::{Args, Subcommand};
 use subledger_projections::ProjectionDb;
-use subledger_store::{EventStore, ReadAllPages, RecordedEvent, SqliteStore};
+use subledger_store::{EventStore, ReadAllPages, RecordedEvent};
+
+use crate::store::{OpenMode, StoreSpec};
 
 /// The tools' subcommands, flattened into the program's own.
 #[derive(Debug, Subcommand)]
@@ -78,7 +80,8 @@ fn bad(message: impl Into<String>) -> anyhow::Error {
 /// Runs a tool and returns the process's exit code, having printed any error as
 /// one line.
 pub fn run(tool: Tool, log_format: crate::LogFormat) -> i32 {
-    init_tracing(log_format);
+    // Warnings and errors only by default: the tools' output is their own.
+    crate::init_tracing(log_format, "warn");
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -120,19 +123,6 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Warnings and errors only by default: the tools' output is their own.
-fn init_tracing(format: crate::LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        crate::LogFormat::Json => builder.json().try_init(),
-        crate::LogFormat::Text => builder.try_init(),
-    };
-}
-
 impl Source {
     /// The data directory, which must exist.
     fn data_dir(&self) -> Result<&Path> {
@@ -147,25 +137,15 @@ impl Source {
 
     /// Opens the log read-only, and the projections if there are usable ones.
     async fn open(&self) -> Result<Opened> {
-        let store: Arc<dyn EventStore> = match &self.esdb_url {
-            Some(url) => Arc::new(
-                subledger_store::EsdbStore::connect(subledger_store::EsdbConfig::new(url.clone()))
-                    .await
-                    .map_err(|e| bad(format!("cannot connect to EventStoreDB at {url}: {e}")))?,
-            ),
-            None => {
-                let path = self.data_dir()?.join("events.db");
-                if !path.is_file() {
-                    return Err(bad(format!("no event store at {}", path.display())));
-                }
-                Arc::new(SqliteStore::open_read_only(&path).map_err(|e| {
-                    bad(format!(
-                        "cannot read the event store {}: {e}",
-                        path.display()
-                    ))
-                })?)
-            }
+        let spec = StoreSpec {
+            data_dir: &self.data_dir,
+            esdb_url: self.esdb_url.as_deref(),
+            // Never written.
+            durability: subledger_store::Synchronous::Full,
         };
+        let store = crate::store::open_store(spec, OpenMode::ReadOnly)
+            .await
+            .map_err(|e| bad(format!("{:#}", anyhow::Error::new(e))))?;
         let projections = self.projections()?.map(Arc::new);
         Ok(Opened { store, projections })
     }

@@ -268,7 +268,7 @@ impl From<CommandError> for ApiError {
             CommandError::IdempotencyKeyReused { command_id } => {
                 ApiError::IdempotencyKeyReused(command_id)
             }
-            CommandError::Store(message, true) => ApiError::Unavailable(message),
+            CommandError::Store(e) if e.is_retryable() => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -337,6 +337,8 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use subledger_app::keys::KeyVaultError;
+    use subledger_store::StoreError;
 
     fn status_and_code(e: CommandError) -> (u16, String) {
         let api = ApiError::from(e);
@@ -378,18 +380,20 @@ mod tests {
             (422, "IdempotencyKeyReused".to_owned())
         );
         assert_eq!(
-            status_and_code(CommandError::Store("locked".into(), true)),
+            status_and_code(StoreError::Unavailable("locked".into()).into()),
             (503, "Unavailable".to_owned())
         );
         for internal in [
-            CommandError::Store("disk full at /var/x".into(), false),
+            StoreError::Backend("disk full at /var/x".into()).into(),
             CommandError::Corrupt("event 7 unreadable at /var/x".into()),
-            CommandError::Keys("vault /var/x".into()),
+            KeyVaultError::NotKept(Uuid::from_u128(0x5ec2e7)).into(),
         ] {
+            let detail = internal.to_string();
             let api = ApiError::from(internal);
             assert_eq!(api.status().as_u16(), 500);
             let body = serde_json::to_string(&api.body()).unwrap();
             assert!(!body.contains("/var/x"), "{body}");
+            assert!(!body.contains(&detail), "{body}");
             assert!(body.contains("InternalError"));
         }
     }

@@ -1,5 +1,6 @@
 //! What can go wrong with a command, typed so the HTTP layer can map each case to
-//! its status and the error model of API.md.
+//! its status and the error model of API.md. Failures below the rules keep the
+//! error they come from as their `source`.
 
 use subledger_domain::Rejection;
 use subledger_store::StoreError;
@@ -8,7 +9,7 @@ use uuid::Uuid;
 use crate::codec::DecodeError;
 use crate::keys::KeyVaultError;
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// The rules refuse it (or the actor may not, or cannot see the target).
     #[error("{0}")]
@@ -20,44 +21,53 @@ pub enum CommandError {
     /// GEN-5: the command id was used before with another payload.
     #[error("command id {command_id} was already used for a different command")]
     IdempotencyKeyReused { command_id: Uuid },
-    /// The store failed (retryable or not); nothing was acknowledged.
+    /// The store failed (retryable or not, see [`CommandError::is_retryable`]);
+    /// nothing was acknowledged.
     #[error("event store: {0}")]
-    Store(String, bool),
-    /// A stored event could not be read back.
+    Store(#[from] StoreError),
+    /// A stored event could not be read back as an event.
+    #[error("{0}")]
+    Decode(#[from] DecodeError),
+    /// A stored payload is not the JSON it was written as.
+    #[error("stored payload unreadable: {0}")]
+    Payload(#[from] serde_json::Error),
+    /// The log does not hold what it must (e.g. a command's first event without
+    /// the events it counts).
     #[error("{0}")]
     Corrupt(String),
     #[error("{0}")]
-    Keys(String),
+    Keys(#[from] KeyVaultError),
 }
 
 impl CommandError {
-    /// Whether trying again later may succeed.
+    /// Whether trying again later may succeed: only when the store says so.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, CommandError::Store(_, true))
-    }
-}
-
-impl From<StoreError> for CommandError {
-    fn from(e: StoreError) -> Self {
-        let retryable = e.is_retryable();
-        CommandError::Store(e.to_string(), retryable)
-    }
-}
-
-impl From<DecodeError> for CommandError {
-    fn from(e: DecodeError) -> Self {
-        CommandError::Corrupt(e.to_string())
-    }
-}
-
-impl From<KeyVaultError> for CommandError {
-    fn from(e: KeyVaultError) -> Self {
-        CommandError::Keys(e.to_string())
+        matches!(self, CommandError::Store(e) if e.is_retryable())
     }
 }
 
 impl From<Rejection> for CommandError {
     fn from(r: Rejection) -> Self {
         CommandError::Rejected(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+
+    #[test]
+    fn a_store_failure_keeps_its_source_and_says_whether_to_retry() {
+        let busy = CommandError::from(StoreError::Unavailable("database is locked".into()));
+        assert!(busy.is_retryable());
+        let source = busy.source().and_then(|s| s.downcast_ref::<StoreError>());
+        assert!(
+            matches!(source, Some(StoreError::Unavailable(_))),
+            "{source:?}"
+        );
+        let broken = CommandError::from(StoreError::Corrupt("bad page".into()));
+        assert!(!broken.is_retryable());
+        assert!(!CommandError::Corrupt("no events".into()).is_retryable());
     }
 }

@@ -1,6 +1,12 @@
 //! The key provider (KEY-1): one MAK-format key per purchased subscription, kept
 //! outside the event log (which holds only its fingerprint) and read only through
 //! the reveal command.
+//!
+//! Issuing is two steps so that a reveal is decided once, with the fingerprint in
+//! it, and a key is stored only for a reveal the rules accept: the ledger asks for
+//! the [`KeyVault::proposed_key`] (the subscription's key, or the one it would get;
+//! nothing is stored), decides, and only if the reveal is accepted calls
+//! [`KeyVault::issue`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,13 +23,28 @@ const KEY_ALPHABET: &[u8] = b"BCDFGHJKMPQRTVWXY2346789";
 #[derive(Debug, thiserror::Error)]
 pub enum KeyVaultError {
     #[error("key vault: {0}")]
-    Storage(String),
+    Storage(#[from] rusqlite::Error),
+    /// The vault accepted a key but does not hold it afterwards.
+    #[error("key vault: the key of subscription {0} was not kept")]
+    NotKept(Uuid),
 }
 
-/// Issues and keeps software keys.
+/// Issues and keeps software keys: one per subscription, the same ever after.
 pub trait KeyVault: Send + Sync + 'static {
+    /// The key `subscription_id` has, or else the key it would be issued now.
+    /// Stores nothing.
+    fn proposed_key(&self, subscription_id: Uuid) -> Result<String, KeyVaultError>;
+
+    /// Gives `subscription_id` the key `proposed` unless it has one already, and
+    /// returns the key it has. Whoever issues first wins: a proposal made before
+    /// another process issued comes back replaced by that process's key.
+    fn issue(&self, subscription_id: Uuid, proposed: &str) -> Result<String, KeyVaultError>;
+
     /// The key of `subscription_id`, issued on first use and the same ever after.
-    fn key_for(&self, subscription_id: Uuid) -> Result<String, KeyVaultError>;
+    fn key_for(&self, subscription_id: Uuid) -> Result<String, KeyVaultError> {
+        let proposed = self.proposed_key(subscription_id)?;
+        self.issue(subscription_id, &proposed)
+    }
 }
 
 /// A random 25-character key, `XXXXX-XXXXX-XXXXX-XXXXX-XXXXX`.
@@ -76,12 +97,27 @@ pub struct MemoryKeyVault {
     keys: Mutex<HashMap<Uuid, String>>,
 }
 
+impl MemoryKeyVault {
+    fn keys(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, String>> {
+        // The map is valid between statements, so a poisoned lock is usable.
+        self.keys.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 impl KeyVault for MemoryKeyVault {
-    fn key_for(&self, subscription_id: Uuid) -> Result<String, KeyVaultError> {
-        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(keys
+    fn proposed_key(&self, subscription_id: Uuid) -> Result<String, KeyVaultError> {
+        Ok(self
+            .keys()
+            .get(&subscription_id)
+            .cloned()
+            .unwrap_or_else(random_mak_key))
+    }
+
+    fn issue(&self, subscription_id: Uuid, proposed: &str) -> Result<String, KeyVaultError> {
+        Ok(self
+            .keys()
             .entry(subscription_id)
-            .or_insert_with(random_mak_key)
+            .or_insert_with(|| proposed.to_owned())
             .clone())
     }
 }
@@ -95,8 +131,7 @@ pub struct SqliteKeyVault {
 
 impl SqliteKeyVault {
     pub fn open(path: &Path) -> Result<Self, KeyVaultError> {
-        let err = |e: rusqlite::Error| KeyVaultError::Storage(e.to_string());
-        let conn = rusqlite::Connection::open(path).map_err(err)?;
+        let conn = rusqlite::Connection::open(path)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
              CREATE TABLE IF NOT EXISTS software_keys (
@@ -104,8 +139,7 @@ impl SqliteKeyVault {
                  product_key     TEXT NOT NULL,
                  issued_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
              );",
-        )
-        .map_err(err)?;
+        )?;
         Ok(Self {
             conn: Mutex::new(conn),
             seed: None,
@@ -120,28 +154,45 @@ impl SqliteKeyVault {
     }
 }
 
+impl SqliteKeyVault {
+    fn connection(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        // A connection is valid between statements, so a poisoned lock is usable.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn stored_key(
+        conn: &rusqlite::Connection,
+        subscription_id: Uuid,
+    ) -> Result<Option<String>, KeyVaultError> {
+        use rusqlite::OptionalExtension;
+        Ok(conn
+            .query_row(
+                "SELECT product_key FROM software_keys WHERE subscription_id = ?1",
+                [subscription_id.as_bytes().as_slice()],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+}
+
 impl KeyVault for SqliteKeyVault {
-    fn key_for(&self, subscription_id: Uuid) -> Result<String, KeyVaultError> {
-        let err = |e: rusqlite::Error| KeyVaultError::Storage(e.to_string());
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        // Insert-if-absent then read: a concurrent first reveal still gets one key.
+    fn proposed_key(&self, subscription_id: Uuid) -> Result<String, KeyVaultError> {
+        let stored = Self::stored_key(&self.connection(), subscription_id)?;
+        Ok(stored.unwrap_or_else(|| match self.seed {
+            Some(seed) => seeded_mak_key(seed, subscription_id),
+            None => random_mak_key(),
+        }))
+    }
+
+    fn issue(&self, subscription_id: Uuid, proposed: &str) -> Result<String, KeyVaultError> {
+        let conn = self.connection();
+        // Insert-if-absent then read: of two first reveals (two processes), the
+        // one inserted first is the key, and the other gets it back.
         conn.execute(
             "INSERT OR IGNORE INTO software_keys (subscription_id, product_key) VALUES (?1, ?2)",
-            rusqlite::params![
-                subscription_id.as_bytes().as_slice(),
-                match self.seed {
-                    Some(seed) => seeded_mak_key(seed, subscription_id),
-                    None => random_mak_key(),
-                }
-            ],
-        )
-        .map_err(err)?;
-        conn.query_row(
-            "SELECT product_key FROM software_keys WHERE subscription_id = ?1",
-            [subscription_id.as_bytes().as_slice()],
-            |row| row.get(0),
-        )
-        .map_err(err)
+            rusqlite::params![subscription_id.as_bytes().as_slice(), proposed],
+        )?;
+        Self::stored_key(&conn, subscription_id)?.ok_or(KeyVaultError::NotKept(subscription_id))
     }
 }
 
@@ -180,5 +231,24 @@ mod tests {
         );
         assert!(!fingerprint(&first).contains(&first));
         assert_eq!(fingerprint(&first), fingerprint(&again));
+    }
+
+    #[test]
+    fn key_1_a_proposal_stores_nothing_and_the_first_issue_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = SqliteKeyVault::open(&dir.path().join("keys.sqlite")).unwrap();
+        let vaults: [&dyn KeyVault; 2] = [&MemoryKeyVault::default(), &sqlite];
+        for vault in vaults {
+            let sub = Uuid::from_u128(7);
+            let proposed = vault.proposed_key(sub).unwrap();
+            // Proposed but never issued (a refused reveal): still no key.
+            assert_ne!(vault.proposed_key(sub).unwrap(), proposed);
+            let issued = vault.issue(sub, &proposed).unwrap();
+            assert_eq!(issued, proposed);
+            assert_eq!(vault.proposed_key(sub).unwrap(), issued);
+            // A proposal made before that issue comes back as the key issued.
+            assert_eq!(vault.issue(sub, &random_mak_key()).unwrap(), issued);
+            assert_eq!(vault.key_for(sub).unwrap(), issued);
+        }
     }
 }

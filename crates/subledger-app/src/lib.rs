@@ -1,6 +1,10 @@
-//! Command handling for subledger: load a customer's state, decide, append with
-//! the expected version, retry on conflicts, idempotency that survives restarts,
-//! snapshots, and the time-driven work of REN-7.
+//! subledger's application layer. The command side ([`ledger`]): load a customer's
+//! state, decide, append with the expected version, retry on conflicts,
+//! idempotency that survives restarts, snapshots, software keys ([`keys`]) and the
+//! time-driven work of REN-7. Beside it: how events are stored ([`codec`],
+//! [`upcast`]), the projections' runner and time travel ([`projections`]), the
+//! in-memory [`replay`], and the generated activity of tests, benchmarks and
+//! `subledger simulate` ([`workload`], [`simulate`]).
 
 pub mod clock;
 pub mod codec;

@@ -4,7 +4,16 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 use subledger_domain::{Event, EventData};
+use subledger_store::RecordedEvent;
 use uuid::Uuid;
+
+use crate::codec;
+use crate::error::CommandError;
+
+/// A stored payload as the response shows it: the stored JSON text, unchanged.
+pub(crate) fn raw_payload(bytes: &[u8]) -> Result<Box<RawValue>, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}
 
 /// One event as the response shows it: `{ "type": …, "data": { … } }`.
 #[derive(Debug, Clone, Serialize)]
@@ -82,5 +91,32 @@ impl CommandResponse {
             dry_run,
             key,
         }
+    }
+
+    /// The response of a command rebuilt from its stored records (a repeat, GEN-5).
+    pub(crate) fn from_records(
+        command_id: Uuid,
+        records: &[RecordedEvent],
+        key: Option<String>,
+    ) -> Result<Self, CommandError> {
+        let last = records
+            .last()
+            .ok_or_else(|| CommandError::Corrupt(format!("command {command_id} has no events")))?;
+        let shown = records
+            .iter()
+            .map(|r| {
+                let (e, _) = codec::decode(r)?;
+                Ok((e, raw_payload(&r.data)?))
+            })
+            .collect::<Result<Vec<_>, CommandError>>()?;
+        Ok(Self::build(
+            command_id,
+            last.stream.clone(),
+            last.version,
+            Some(last.position),
+            &shown,
+            key,
+            false,
+        ))
     }
 }

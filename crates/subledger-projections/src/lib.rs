@@ -6,6 +6,8 @@
 //!   log) with the global position they have applied, stored in the same
 //!   transaction as the data, so a restart resumes exactly where the last commit
 //!   ended: nothing applied twice, nothing skipped;
+//! * `directory`: every committed customer read model, for the ledger's start
+//!   ([`ProjectionDb::for_each_customer`]);
 //! * [`export`]: the CSV and JSON-lines files analysts get (`subscriptions.csv`,
 //!   `orders.csv`, `billing-lines.csv`, `billing-totals.csv`, `key-access.csv`),
 //!   written the same way from a replay and from the persisted projections, so the
@@ -23,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod db;
+mod directory;
 mod error;
 pub mod export;
 pub mod model;

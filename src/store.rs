@@ -1,0 +1,182 @@
+//! The one way the program opens an event store: `serve` and `exec` (read-write),
+//! `simulate` (a new log only) and the tools (read-only) name the store with their
+//! flags and say what they will do with the log.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use subledger_store::{
+    EsdbConfig, EsdbStore, EventStore, SqliteConfig, SqliteStore, StoreError, Synchronous,
+};
+
+/// Where the log is.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreSpec<'a> {
+    /// The data directory (the SQLite log is its `events.db`).
+    pub data_dir: &'a Path,
+    /// EventStoreDB's connection string; `None`: the SQLite log.
+    pub esdb_url: Option<&'a str>,
+    /// Commit durability of the SQLite log when it is written.
+    pub durability: Synchronous,
+}
+
+/// What the command does with the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Reads and appends; the data directory and the log are created if absent.
+    ReadWrite,
+    /// Only reads an existing log: the SQLite log without a lock or a writer, so
+    /// beside a running server.
+    ReadOnly,
+    /// Writes a new ledger: the log must hold no event yet.
+    NewOnly,
+}
+
+/// Why the store could not be opened. The message names what was being done;
+/// the error underneath is the `source`.
+#[derive(Debug)]
+pub enum OpenError {
+    NoDataDir(PathBuf),
+    NoLog(PathBuf),
+    CreateDataDir(PathBuf, std::io::Error),
+    Open(PathBuf, StoreError),
+    Connect(String, StoreError),
+    /// `NewOnly`, and the log holds events.
+    NotNew {
+        data_dir: PathBuf,
+        head: u64,
+    },
+    Store(StoreError),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::NoDataDir(dir) => write!(
+                f,
+                "no data directory at {} (pass --data-dir DIR)",
+                dir.display()
+            ),
+            OpenError::NoLog(path) => write!(f, "no event store at {}", path.display()),
+            OpenError::CreateDataDir(dir, _) => {
+                write!(f, "creating the data directory {}", dir.display())
+            }
+            OpenError::Open(path, _) => {
+                write!(f, "cannot open the event store {}", path.display())
+            }
+            OpenError::Connect(url, _) => write!(f, "cannot connect to EventStoreDB at {url}"),
+            OpenError::NotNew { data_dir, head } => write!(
+                f,
+                "{} already holds a log of {head} events: simulate writes a new ledger \
+                 (choose an empty --data-dir)",
+                data_dir.display()
+            ),
+            OpenError::Store(_) => f.write_str("reading the event store's head"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OpenError::CreateDataDir(_, e) => Some(e),
+            OpenError::Open(_, e) | OpenError::Connect(_, e) | OpenError::Store(e) => Some(e),
+            OpenError::NoDataDir(_) | OpenError::NoLog(_) | OpenError::NotNew { .. } => None,
+        }
+    }
+}
+
+/// Opens the log `spec` names, as `mode` allows.
+pub async fn open_store(
+    spec: StoreSpec<'_>,
+    mode: OpenMode,
+) -> Result<Arc<dyn EventStore>, OpenError> {
+    if mode == OpenMode::ReadOnly {
+        if spec.esdb_url.is_none() && !spec.data_dir.is_dir() {
+            return Err(OpenError::NoDataDir(spec.data_dir.to_owned()));
+        }
+    } else {
+        // The key vault and the projections live there whichever store holds the log.
+        std::fs::create_dir_all(spec.data_dir)
+            .map_err(|e| OpenError::CreateDataDir(spec.data_dir.to_owned(), e))?;
+    }
+    let store: Arc<dyn EventStore> = match spec.esdb_url {
+        Some(url) => Arc::new(
+            EsdbStore::connect(EsdbConfig::new(url.to_owned()))
+                .await
+                .map_err(|e| OpenError::Connect(url.to_owned(), e))?,
+        ),
+        None => Arc::new(open_sqlite(spec, mode)?),
+    };
+    if mode == OpenMode::NewOnly {
+        let head = store.last_position().await.map_err(OpenError::Store)?;
+        if head > 0 {
+            return Err(OpenError::NotNew {
+                data_dir: spec.data_dir.to_owned(),
+                head,
+            });
+        }
+    }
+    Ok(store)
+}
+
+fn open_sqlite(spec: StoreSpec<'_>, mode: OpenMode) -> Result<SqliteStore, OpenError> {
+    let path = spec.data_dir.join("events.db");
+    let opened = match mode {
+        OpenMode::ReadOnly => {
+            if !path.is_file() {
+                return Err(OpenError::NoLog(path));
+            }
+            SqliteStore::open_read_only(&path)
+        }
+        OpenMode::ReadWrite | OpenMode::NewOnly => {
+            SqliteStore::open_with(SqliteConfig::new(&path).synchronous(spec.durability))
+        }
+    };
+    opened.map_err(|e| OpenError::Open(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(data_dir: &Path) -> StoreSpec<'_> {
+        StoreSpec {
+            data_dir,
+            esdb_url: None,
+            durability: Synchronous::Normal,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_mode_opens_only_what_it_may() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let e = open_store(spec(&data), OpenMode::ReadOnly).await.err();
+        assert!(matches!(e, Some(OpenError::NoDataDir(_))), "{e:?}");
+        std::fs::create_dir_all(&data).unwrap();
+        let e = open_store(spec(&data), OpenMode::ReadOnly).await.err();
+        assert!(matches!(e, Some(OpenError::NoLog(_))), "{e:?}");
+
+        let store = open_store(spec(&data), OpenMode::NewOnly).await.unwrap();
+        let event = subledger_store::NewEvent::new(uuid::Uuid::from_u128(1), "Noted", 1, "{}");
+        store
+            .append(
+                "customer-1",
+                subledger_store::ExpectedVersion::NoStream,
+                vec![event],
+            )
+            .await
+            .unwrap();
+        drop(store);
+        let e = open_store(spec(&data), OpenMode::NewOnly).await.err();
+        assert!(
+            matches!(e, Some(OpenError::NotNew { head: 1, .. })),
+            "{e:?}"
+        );
+        let read = open_store(spec(&data), OpenMode::ReadOnly).await.unwrap();
+        assert_eq!(read.last_position().await.unwrap(), 1);
+        let write = open_store(spec(&data), OpenMode::ReadWrite).await.unwrap();
+        assert_eq!(write.last_position().await.unwrap(), 1);
+    }
+}
