@@ -19,12 +19,11 @@ use proptest::prelude::*;
 use subledger_domain::actor::Role;
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{
-    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, ClearScheduledChange, ConvertTrial,
-    CopyDownloadLink, CreateCustomer, DownloadSoftware, Purchase, Reactivate, ReduceSeats,
-    RejectTransfer, RequestRelationship, RequestTransfer, RevealKey, ScheduleChange, SetAutoRenew,
-    Suspend, Upgrade,
+    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, ClearScheduledChange, Command,
+    ConvertTrial, CopyDownloadLink, CreateCustomer, DownloadSoftware, KeyType, Purchase,
+    PurchaseItem, Reactivate, ReduceSeats, RejectTransfer, RequestRelationship, RequestTransfer,
+    RevealKey, ScheduleChange, ScheduledChange, SetAutoRenew, Suspend, Upgrade, UpgradeTiming,
 };
-use subledger_domain::command::{Command, KeyType, PurchaseItem, ScheduledChange, UpgradeTiming};
 use subledger_domain::event::{BillingReason, EventData};
 use subledger_domain::money::mul_div_round_half_up;
 use subledger_domain::state::{CustomerState, Status};

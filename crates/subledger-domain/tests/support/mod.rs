@@ -9,9 +9,9 @@ use serde_json::Value;
 use subledger_domain::actor::{Actor, Role};
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{
-    AcceptRelationship, CreateCustomer, Purchase, RequestRelationship, Upgrade,
+    AcceptRelationship, Command, CreateCustomer, Purchase, PurchaseItem, RequestRelationship,
+    Segment, Upgrade, UpgradeTiming,
 };
-use subledger_domain::command::{Command, PurchaseItem, Segment, UpgradeTiming};
 use subledger_domain::event::{BillingLine, Event, EventData};
 use subledger_domain::state::{CustomerState, Subscription};
 use subledger_domain::{Catalog, CommandContext, Rejection, decide, time};

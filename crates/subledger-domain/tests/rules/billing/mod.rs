@@ -9,8 +9,9 @@ use crate::support::*;
 use proptest::prelude::*;
 use serde_json::json;
 use subledger_domain::calendar::Billing;
-use subledger_domain::command::{AddSeats, Cancel, Reactivate, ReduceSeats, Suspend};
-use subledger_domain::command::{Command, PurchaseItem};
+use subledger_domain::command::{
+    AddSeats, Cancel, Command, PurchaseItem, Reactivate, ReduceSeats, Suspend,
+};
 use subledger_domain::event::{BillingLine, BillingReason, EventData};
 use subledger_domain::money::mul_div_round_half_up;
 use subledger_domain::state::Status;

@@ -6,12 +6,11 @@ mod can_5_6;
 
 use crate::support::*;
 use subledger_domain::calendar::{Billing, Term};
-use subledger_domain::command::ScheduledChange;
 use subledger_domain::command::{
-    AddSeats, Cancel, ClearScheduledChange, ConvertTrial, CopyDownloadLink, DownloadSoftware,
-    Reactivate, ReduceSeats, RevealKey, ScheduleChange, SetAutoRenew, Suspend, Upgrade,
+    AddSeats, Cancel, ClearScheduledChange, Command, ConvertTrial, CopyDownloadLink,
+    DownloadSoftware, KeyType, Reactivate, ReduceSeats, RevealKey, ScheduleChange, ScheduledChange,
+    SetAutoRenew, Suspend, Upgrade, UpgradeTiming,
 };
-use subledger_domain::command::{Command, KeyType, UpgradeTiming};
 use subledger_domain::event::{BillingLine, BillingReason, CancelReason, ClearReason, EventData};
 use subledger_domain::state::Status;
 use subledger_domain::view::{SubscriptionView, csv_row};

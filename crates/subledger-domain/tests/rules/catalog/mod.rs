@@ -6,13 +6,12 @@ mod cat_2;
 mod cat_3_4;
 
 use std::collections::BTreeSet;
-use subledger_domain::command::{Cancel, RevealKey};
+use subledger_domain::command::{Cancel, Command, KeyType, RevealKey};
 
 use crate::support::*;
 use serde_json::json;
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::catalog::{CatalogError, DEFAULT_CATALOG_JSON};
-use subledger_domain::command::{Command, KeyType};
 use subledger_domain::{Catalog, ProductKind};
 
 fn default() -> Catalog {

@@ -12,12 +12,11 @@ use serde_json::json;
 use subledger_domain::actor::{Action, Actor, Role};
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{
-    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, ClearScheduledChange, ConvertTrial,
-    CopyDownloadLink, CreateCustomer, DownloadSoftware, Purchase, Reactivate, ReduceSeats,
-    RejectTransfer, RequestRelationship, RequestTransfer, RevealKey, ScheduleChange, SetAutoRenew,
-    Suspend, Upgrade,
+    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, ClearScheduledChange, Command,
+    ConvertTrial, CopyDownloadLink, CreateCustomer, DownloadSoftware, KeyType, Purchase,
+    PurchaseItem, Reactivate, ReduceSeats, RejectTransfer, RequestRelationship, RequestTransfer,
+    RevealKey, ScheduleChange, ScheduledChange, SetAutoRenew, Suspend, Upgrade, UpgradeTiming,
 };
-use subledger_domain::command::{Command, KeyType, PurchaseItem, ScheduledChange, UpgradeTiming};
 use subledger_domain::event::EventData;
 use subledger_domain::rejection::RejectionKind;
 use subledger_domain::state::Status;

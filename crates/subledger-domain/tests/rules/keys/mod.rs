@@ -10,10 +10,9 @@ use sha2::{Digest, Sha256};
 use subledger_domain::actor::Action;
 use subledger_domain::calendar::Billing;
 use subledger_domain::command::{
-    AcceptTransfer, Cancel, CopyDownloadLink, DownloadSoftware, RequestTransfer, RevealKey,
-    SetAutoRenew, Suspend,
+    AcceptTransfer, Cancel, Command, CopyDownloadLink, DownloadSoftware, KeyType, RequestTransfer,
+    RevealKey, SetAutoRenew, Suspend,
 };
-use subledger_domain::command::{Command, KeyType};
 use subledger_domain::event::{Event, EventData, KeyAccess};
 use subledger_domain::state::Status;
 use subledger_domain::{Rejection, Role};

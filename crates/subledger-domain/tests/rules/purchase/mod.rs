@@ -10,10 +10,9 @@ use serde_json::json;
 use subledger_domain::actor::Role;
 use subledger_domain::calendar::Billing;
 use subledger_domain::command::{
-    AddSeats, Cancel, ConvertTrial, CreateCustomer, Purchase, Reactivate, ReduceSeats,
-    SetAutoRenew, Suspend, Upgrade,
+    AddSeats, Cancel, Command, ConvertTrial, CreateCustomer, Purchase, PurchaseItem, Reactivate,
+    ReduceSeats, Segment, SetAutoRenew, Suspend, Upgrade, UpgradeTiming,
 };
-use subledger_domain::command::{Command, PurchaseItem, Segment, UpgradeTiming};
 use subledger_domain::event::{EventData, Origin, SubscriptionCreated};
 use subledger_domain::rejection::RejectionKind;
 use subledger_domain::state::{RelationshipStatus, Status};

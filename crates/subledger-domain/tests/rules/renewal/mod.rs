@@ -9,10 +9,9 @@ use crate::support::*;
 use proptest::prelude::*;
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{
-    AddSeats, Cancel, ClearScheduledChange, ConvertTrial, Reactivate, ReduceSeats, RequestTransfer,
-    ScheduleChange, SetAutoRenew, Suspend,
+    AddSeats, Cancel, ClearScheduledChange, Command, ConvertTrial, Reactivate, ReduceSeats,
+    RequestTransfer, ScheduleChange, ScheduledChange, SetAutoRenew, Suspend,
 };
-use subledger_domain::command::{Command, ScheduledChange};
 use subledger_domain::event::{BillingReason, ClearReason, Event, EventData, ExpiryReason};
 use subledger_domain::state::Status;
 use subledger_domain::view::SubscriptionView;

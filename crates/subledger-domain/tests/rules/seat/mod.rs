@@ -7,11 +7,10 @@ mod seat_3_6;
 use crate::support::*;
 use proptest::prelude::*;
 use subledger_domain::calendar::Billing;
-use subledger_domain::command::ScheduledChange;
 use subledger_domain::command::{
-    AddSeats, Cancel, Reactivate, ReduceSeats, ScheduleChange, Suspend,
+    AddSeats, Cancel, Command, PurchaseItem, Reactivate, ReduceSeats, ScheduleChange,
+    ScheduledChange, Suspend,
 };
-use subledger_domain::command::{Command, PurchaseItem};
 use subledger_domain::event::{BillingReason, EventData, SeatBatch};
 use subledger_domain::invariants;
 use subledger_domain::state::Status;

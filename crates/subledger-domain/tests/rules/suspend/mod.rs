@@ -4,15 +4,13 @@ mod sus_1_2;
 mod sus_3_5;
 
 use std::collections::BTreeSet;
-use subledger_domain::command::ScheduledChange;
 use subledger_domain::command::{
-    Cancel, CopyDownloadLink, DownloadSoftware, Reactivate, RevealKey, ScheduleChange,
-    SetAutoRenew, Suspend,
+    Cancel, Command, CopyDownloadLink, DownloadSoftware, PurchaseItem, Reactivate, RevealKey,
+    ScheduleChange, ScheduledChange, SetAutoRenew, Suspend,
 };
 
 use crate::support::*;
 use subledger_domain::calendar::Billing;
-use subledger_domain::command::{Command, PurchaseItem};
 use subledger_domain::event::{BillingReason, ClearReason, EventData, ExpiryReason};
 use subledger_domain::state::Status;
 use subledger_domain::view::SubscriptionView;

@@ -11,10 +11,10 @@ mod trf_3_5;
 use crate::support::*;
 use subledger_domain::calendar::Billing;
 use subledger_domain::command::{
-    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, Reactivate, ReduceSeats, RejectTransfer,
-    RequestRelationship, RequestTransfer, RevealKey, SetAutoRenew, Suspend,
+    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, Command, KeyType, Reactivate,
+    ReduceSeats, RejectTransfer, RequestRelationship, RequestTransfer, RevealKey, SetAutoRenew,
+    Suspend,
 };
-use subledger_domain::command::{Command, KeyType};
 use subledger_domain::event::{BillingReason, Event, EventData, Origin};
 use subledger_domain::state::{Status, TransferStatus};
 use subledger_domain::view::SubscriptionView;

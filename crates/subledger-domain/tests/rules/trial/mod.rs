@@ -10,11 +10,10 @@ mod tri_4_6;
 
 use crate::support::*;
 use subledger_domain::calendar::{Billing, Term};
-use subledger_domain::command::ScheduledChange;
 use subledger_domain::command::{
-    AddSeats, Cancel, ConvertTrial, Reactivate, ReduceSeats, ScheduleChange, SetAutoRenew, Suspend,
+    AddSeats, Cancel, Command, ConvertTrial, PurchaseItem, Reactivate, ReduceSeats, ScheduleChange,
+    ScheduledChange, SetAutoRenew, Suspend,
 };
-use subledger_domain::command::{Command, PurchaseItem};
 use subledger_domain::event::{BillingReason, ClearReason, Event, EventData, ExpiryReason, Origin};
 use subledger_domain::state::Status;
 use subledger_domain::view::SubscriptionView;

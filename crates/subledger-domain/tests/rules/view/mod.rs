@@ -7,11 +7,9 @@ mod view_4_5;
 use crate::support::*;
 use proptest::prelude::*;
 use subledger_domain::calendar::{Billing, Term};
-use subledger_domain::command::Command;
-use subledger_domain::command::ScheduledChange;
 use subledger_domain::command::{
-    AcceptTransfer, AddSeats, Cancel, Purchase, Reactivate, ReduceSeats, RequestTransfer,
-    ScheduleChange, SetAutoRenew, Suspend,
+    AcceptTransfer, AddSeats, Cancel, Command, Purchase, Reactivate, ReduceSeats, RequestTransfer,
+    ScheduleChange, ScheduledChange, SetAutoRenew, Suspend,
 };
 use subledger_domain::event::{Event, EventData};
 use subledger_domain::state::{CustomerState, Status};
