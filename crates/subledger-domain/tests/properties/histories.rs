@@ -139,24 +139,11 @@ fn command_for(sc: &mut Scenario, step: &Step) -> Option<Command> {
             }
             Scenario::purchase(vec![it])
         }
-        Step::Add { sub, seats } => Command::AddSeats(AddSeats {
-            subscription_id: pick(st, *sub),
-            seats: *seats,
-        }),
-        Step::Reduce { sub, seats } => Command::ReduceSeats(ReduceSeats {
-            subscription_id: pick(st, *sub),
-            seats: *seats,
-        }),
-        Step::Suspend(s) => Command::Suspend(Suspend {
-            subscription_id: pick(st, *s),
-        }),
-        Step::Reactivate(s) => Command::Reactivate(Reactivate {
-            subscription_id: pick(st, *s),
-        }),
-        Step::AutoRenew(s, b) => Command::SetAutoRenew(SetAutoRenew {
-            subscription_id: pick(st, *s),
-            enabled: *b,
-        }),
+        Step::Add { sub, seats } => add_seats(pick(st, *sub), *seats),
+        Step::Reduce { sub, seats } => reduce_seats(pick(st, *sub), *seats),
+        Step::Suspend(s) => suspend(pick(st, *s)),
+        Step::Reactivate(s) => reactivate(pick(st, *s)),
+        Step::AutoRenew(s, b) => set_auto_renew(pick(st, *s), *b),
         Step::Upgrade {
             sub,
             target,
@@ -176,19 +163,8 @@ fn command_for(sc: &mut Scenario, step: &Step) -> Option<Command> {
                 UpgradeTiming::Now
             },
         }),
-        Step::Schedule { sub, quantity } => Command::ScheduleChange(ScheduleChange {
-            subscription_id: pick(st, *sub),
-            change: ScheduledChange {
-                product_id: None,
-                quantity: Some(*quantity),
-                term: None,
-                billing: None,
-                coterm_date: None,
-            },
-        }),
-        Step::Clear(s) => Command::ClearScheduledChange(ClearScheduledChange {
-            subscription_id: pick(st, *s),
-        }),
+        Step::Schedule { sub, quantity } => schedule_quantity(pick(st, *sub), *quantity),
+        Step::Clear(s) => clear_scheduled_change(pick(st, *s)),
         Step::Convert {
             sub,
             quantity,
@@ -200,9 +176,7 @@ fn command_for(sc: &mut Scenario, step: &Step) -> Option<Command> {
             term: None,
             billing: None,
         }),
-        Step::Cancel(s) => Command::Cancel(Cancel {
-            subscription_id: pick(st, *s),
-        }),
+        Step::Cancel(s) => cancel(pick(st, *s)),
         Step::Keys(s, k) => {
             let subscription_id = pick(st, *s);
             match k % 4 {
@@ -240,14 +214,7 @@ fn command_for(sc: &mut Scenario, step: &Step) -> Option<Command> {
                 sc.relate(PARTNER_B);
             }
             let b = partner(PARTNER_B, &[Role::AdminAgent]);
-            let events = sc.when_as(
-                &b,
-                Command::RequestTransfer(RequestTransfer {
-                    customer_id: CUSTOMER,
-                    source_partner_id: PARTNER_A,
-                    customer_email: "it@fabrikam.example".into(),
-                }),
-            );
+            let events = sc.when_as(&b, request_transfer(PARTNER_A));
             let transfer_id = events.events().iter().find_map(|e| match &e.data {
                 EventData::TransferRequested { transfer_id, .. } => Some(*transfer_id),
                 _ => None,

@@ -19,10 +19,10 @@ use proptest::prelude::*;
 use subledger_domain::actor::Role;
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{
-    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, ClearScheduledChange, Command,
-    ConvertTrial, CopyDownloadLink, CreateCustomer, DownloadSoftware, KeyType, Purchase,
-    PurchaseItem, Reactivate, ReduceSeats, RejectTransfer, RequestRelationship, RequestTransfer,
-    RevealKey, ScheduleChange, ScheduledChange, SetAutoRenew, Suspend, Upgrade, UpgradeTiming,
+    AcceptRelationship, AcceptTransfer, Command, ConvertTrial, CopyDownloadLink, CreateCustomer,
+    DownloadSoftware, KeyType, Purchase, PurchaseItem, ReduceSeats, RejectTransfer,
+    RequestRelationship, RequestTransfer, RevealKey, ScheduleChange, ScheduledChange, SetAutoRenew,
+    Upgrade, UpgradeTiming,
 };
 use subledger_domain::event::{BillingReason, EventData};
 use subledger_domain::money::mul_div_round_half_up;

@@ -127,20 +127,16 @@ fn any_command(known: Vec<Uuid>) -> impl Strategy<Value = Command> {
                     })
                 }
             ),
-        (id.clone(), any_u32()).prop_map(|(subscription_id, seats)| Command::AddSeats(AddSeats {
-            subscription_id,
-            seats
-        })),
+        (id.clone(), any_u32())
+            .prop_map(|(subscription_id, seats)| add_seats(subscription_id, seats)),
         (id.clone(), any_u32()).prop_map(|(subscription_id, seats)| Command::ReduceSeats(
             ReduceSeats {
                 subscription_id,
                 seats
             }
         )),
-        id.clone()
-            .prop_map(|subscription_id| Command::Suspend(Suspend { subscription_id })),
-        id.clone()
-            .prop_map(|subscription_id| Command::Reactivate(Reactivate { subscription_id })),
+        id.clone().prop_map(suspend),
+        id.clone().prop_map(reactivate),
         (id.clone(), any::<bool>()).prop_map(|(subscription_id, enabled)| Command::SetAutoRenew(
             SetAutoRenew {
                 subscription_id,
@@ -201,12 +197,7 @@ fn any_command(known: Vec<Uuid>) -> impl Strategy<Value = Command> {
                     })
                 }
             ),
-        id.clone()
-            .prop_map(
-                |subscription_id| Command::ClearScheduledChange(ClearScheduledChange {
-                    subscription_id
-                })
-            ),
+        id.clone().prop_map(clear_scheduled_change),
         (
             id.clone(),
             prop::option::of(id.clone()),
@@ -225,8 +216,7 @@ fn any_command(known: Vec<Uuid>) -> impl Strategy<Value = Command> {
                     })
                 }
             ),
-        id.clone()
-            .prop_map(|subscription_id| Command::Cancel(Cancel { subscription_id })),
+        id.clone().prop_map(cancel),
         (id.clone(), id.clone(), any_string()).prop_map(
             |(customer_id, source_partner_id, customer_email)| Command::RequestTransfer(
                 RequestTransfer {

@@ -17,6 +17,15 @@ use subledger_domain::state::{CustomerState, Subscription};
 use subledger_domain::{Catalog, CommandContext, Rejection, decide, time};
 use uuid::Uuid;
 
+mod commands;
+mod given;
+
+// Each test binary uses a part of the harness.
+#[allow(unused_imports)]
+pub use commands::*;
+#[allow(unused_imports)]
+pub use given::*;
+
 pub const PARTNER_A: Uuid = Uuid::from_u128(0xA000_0000_0000_0000_0000_0000_0000_000A);
 pub const PARTNER_B: Uuid = Uuid::from_u128(0xB000_0000_0000_0000_0000_0000_0000_000B);
 pub const PARTNER_C: Uuid = Uuid::from_u128(0xC000_0000_0000_0000_0000_0000_0000_000C);

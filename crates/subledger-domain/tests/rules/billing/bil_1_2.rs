@@ -237,7 +237,7 @@ fn bil_2_the_next_period_charges_the_quantity_held_then() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-01-20T09:00:00Z");
-    sc.ok(add(sub, 5));
+    sc.ok(add_seats(sub, 5));
     let due = sc.advance_to("2026-02-10T00:00:00Z");
     // 3360 × 15.
     assert_eq!(amounts(&due), vec![50_400]);

@@ -13,7 +13,7 @@ fn bil_3_seats_added_mid_period_pay_pro_rata() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-01-20T15:00:00Z");
-    let out = sc.when(add(sub, 2));
+    let out = sc.when(add_seats(sub, 2));
     assert_eq!(one_line(&out, ("2026-01-10", "2026-02-09"), 31, 21), 4552);
     let (_, l) = out.billing()[0];
     assert_eq!((l.seats, l.reason), (2, BillingReason::SeatsAdded));
@@ -25,7 +25,7 @@ fn bil_3_an_addition_on_the_periods_first_day_pays_the_whole_period() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-01-10T23:59:59Z");
-    let out = sc.when(add(sub, 2));
+    let out = sc.when(add_seats(sub, 2));
     // 3360 × 2 × 31 / 31.
     assert_eq!(one_line(&out, ("2026-01-10", "2026-02-09"), 31, 31), 6720);
 }
@@ -35,7 +35,7 @@ fn bil_3_an_addition_on_the_periods_last_day_pays_one_day() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-02-09T23:00:00Z");
-    let out = sc.when(add(sub, 2));
+    let out = sc.when(add_seats(sub, 2));
     // 3360 × 2 × 1 / 31 = 216.77 → 217.
     assert_eq!(one_line(&out, ("2026-01-10", "2026-02-09"), 31, 1), 217);
 }
@@ -47,11 +47,11 @@ fn bil_3_an_addition_in_a_later_period_uses_that_periods_length() {
     let mut sc = Scenario::at("2026-02-01T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-business-standard", 10, P1Y, M);
     sc.advance_to("2026-02-22T09:00:00Z");
-    let out = sc.when(add(sub, 1));
+    let out = sc.when(add_seats(sub, 1));
     assert_eq!(one_line(&out, ("2026-02-01", "2026-02-28"), 28, 7), 293);
     // In March's 31-day period, on 1 March: the whole period.
     sc.advance_to("2026-03-01T08:00:00Z");
-    let out = sc.when(add(sub, 1));
+    let out = sc.when(add_seats(sub, 1));
     assert_eq!(one_line(&out, ("2026-03-01", "2026-03-31"), 31, 31), 1170);
 }
 
@@ -62,7 +62,7 @@ fn bil_3_an_addition_to_an_annually_billed_subscription_uses_the_year() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, A);
     sc.advance_to("2026-07-01T12:00:00Z");
-    let out = sc.when(add(sub, 3));
+    let out = sc.when(add_seats(sub, 3));
     assert_eq!(
         one_line(&out, ("2026-01-10", "2027-01-09"), 365, 193),
         63_960
@@ -96,7 +96,7 @@ fn bil_4_a_reduction_credits_the_unused_days() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-01-12T09:00:00Z");
-    let out = sc.when(reduce(sub, 3));
+    let out = sc.when(reduce_seats(sub, 3));
     out.then_types(&["SeatsReduced", "Credited"]);
     assert_eq!(one_line(&out, ("2026-01-10", "2026-02-09"), 31, 28), -9105);
     assert_eq!(out.billing()[0].1.reason, BillingReason::SeatsReduced);
@@ -126,7 +126,7 @@ fn bil_4_credits_round_half_up() {
     let mut sc = Scenario::at("2026-02-01T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-business-standard", 10, P1Y, M);
     sc.advance_to("2026-02-07T09:00:00Z");
-    let out = sc.when(reduce(sub, 3));
+    let out = sc.when(reduce_seats(sub, 3));
     assert_eq!(one_line(&out, ("2026-02-01", "2026-02-28"), 28, 21), -2633);
 }
 
@@ -161,8 +161,8 @@ fn bil_4_a_credit_on_the_periods_last_day_is_nothing_and_writes_no_line() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-02-09T10:00:00Z");
-    sc.ok(add(sub, 2));
-    let out = sc.when(reduce(sub, 2));
+    sc.ok(add_seats(sub, 2));
+    let out = sc.when(reduce_seats(sub, 2));
     out.then_types(&["SeatsReduced"]);
     assert!(out.billing().is_empty());
 }
@@ -182,7 +182,7 @@ proptest! {
         for (hours, seats, adding) in steps {
             let next = sc.now + chrono::TimeDelta::hours(hours);
             sc.advance(next);
-            let cmd = if adding { add(sub, seats) } else { reduce(sub, seats) };
+            let cmd = if adding { add_seats(sub, seats) } else { reduce_seats(sub, seats) };
             let _ = sc.when(cmd);
             prop_assert!(sc.sub(sub).period_net.amount_minor >= 0);
         }
@@ -218,7 +218,7 @@ fn bil_5_only_the_utc_date_counts_not_the_time_of_day() {
         let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
         let sub = sc.buy("m365-e3", 10, P1Y, M);
         sc.advance_to(instant);
-        sc.when(reduce(sub, 3)).amounts()
+        sc.when(reduce_seats(sub, 3)).amounts()
     };
     // 12 January: 3 days used, as above (9105).
     assert_eq!(credit_at("2026-01-12T00:00:00Z"), vec![-9105]);
@@ -256,6 +256,6 @@ fn bil_5_an_addition_then_a_reduction_on_the_same_day_costs_that_one_day() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
     sc.advance_to("2026-01-20T09:00:00Z");
-    assert_eq!(sc.when(add(sub, 2)).amounts(), vec![4552]);
-    assert_eq!(sc.when(reduce(sub, 2)).amounts(), vec![-4335]);
+    assert_eq!(sc.when(add_seats(sub, 2)).amounts(), vec![4552]);
+    assert_eq!(sc.when(reduce_seats(sub, 2)).amounts(), vec![-4335]);
 }

@@ -9,9 +9,7 @@ use crate::support::*;
 use proptest::prelude::*;
 use serde_json::json;
 use subledger_domain::calendar::Billing;
-use subledger_domain::command::{
-    AddSeats, Cancel, Command, PurchaseItem, Reactivate, ReduceSeats, Suspend,
-};
+use subledger_domain::command::PurchaseItem;
 use subledger_domain::event::{BillingLine, BillingReason, EventData};
 use subledger_domain::money::mul_div_round_half_up;
 use subledger_domain::state::Status;
@@ -45,26 +43,6 @@ fn net(events: &[Event], sub: Uuid) -> i64 {
         .filter(|(_, l)| l.subscription_id == sub)
         .map(|(a, _)| a)
         .sum()
-}
-
-fn add(sub: Uuid, seats: u32) -> Command {
-    Command::AddSeats(AddSeats {
-        subscription_id: sub,
-        seats,
-    })
-}
-
-fn reduce(sub: Uuid, seats: u32) -> Command {
-    Command::ReduceSeats(ReduceSeats {
-        subscription_id: sub,
-        seats,
-    })
-}
-
-fn cancel(sub: Uuid) -> Command {
-    Command::Cancel(Cancel {
-        subscription_id: sub,
-    })
 }
 
 /// The single billing line of an outcome, checked for its day counts.

@@ -53,14 +53,7 @@ fn can_1_seats_added_before_cancelling_are_credited_too() {
     let (mut sc, sub) = e3_ten();
     sc.advance_to("2026-01-12T09:00:00Z");
     // 5 seats for 29 days: 3360 × 5 × 29 / 31 = 15716.13 → 15716.
-    assert_eq!(
-        sc.when(Command::AddSeats(AddSeats {
-            subscription_id: sub,
-            seats: 5
-        }))
-        .amounts(),
-        vec![15716]
-    );
+    assert_eq!(sc.when(add_seats(sub, 5)).amounts(), vec![15716]);
     sc.advance_to("2026-01-14T09:00:00Z");
     let r = sc.when(cancel(sub));
     // 15 seats, 5 days used: 3360 × 15 × 26 / 31 = 42270.97 → 42271.

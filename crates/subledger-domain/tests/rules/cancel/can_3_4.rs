@@ -19,14 +19,7 @@ fn can_3_the_full_credit_includes_seats_added_in_the_period() {
     let (mut sc, sub) = saas_monthly();
     sc.advance_to("2026-01-10T12:00:00Z");
     // Added on the period's first day: the whole period, 4900 × 2.
-    assert_eq!(
-        sc.when(Command::AddSeats(AddSeats {
-            subscription_id: sub,
-            seats: 2
-        }))
-        .amounts(),
-        vec![9800]
-    );
+    assert_eq!(sc.when(add_seats(sub, 2)).amounts(), vec![9800]);
     sc.advance_to("2026-01-10T20:00:00Z");
     let r = sc.when(cancel(sub));
     assert_eq!(r.amounts(), vec![-(14700 + 9800)]);
@@ -113,10 +106,7 @@ fn can_3_a_scheduled_cancellation_cannot_be_repeated_nor_undone_by_auto_renew() 
     );
     assert_eq!(detail(rej, "effective_at"), "2026-02-10T00:00:00Z");
     let rej = &rejected(
-        sc.when(Command::SetAutoRenew(SetAutoRenew {
-            subscription_id: sub,
-            enabled: true,
-        })),
+        sc.when(set_auto_renew(sub, true)),
         "CancellationScheduled",
         "CAN-3",
     );

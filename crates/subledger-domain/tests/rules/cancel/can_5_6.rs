@@ -36,32 +36,14 @@ fn can_5_every_later_command_is_refused_with_subscription_cancelled() {
     );
     let before = sc.state.clone();
     let commands = vec![
-        Command::AddSeats(AddSeats {
-            subscription_id: sub,
-            seats: 1,
-        }),
-        Command::ReduceSeats(ReduceSeats {
-            subscription_id: sub,
-            seats: 1,
-        }),
-        Command::Suspend(Suspend {
-            subscription_id: sub,
-        }),
-        Command::Reactivate(Reactivate {
-            subscription_id: sub,
-        }),
-        Command::SetAutoRenew(SetAutoRenew {
-            subscription_id: sub,
-            enabled: true,
-        }),
-        Command::SetAutoRenew(SetAutoRenew {
-            subscription_id: sub,
-            enabled: false,
-        }),
+        add_seats(sub, 1),
+        reduce_seats(sub, 1),
+        suspend(sub),
+        reactivate(sub),
+        set_auto_renew(sub, true),
+        set_auto_renew(sub, false),
         schedule_quantity(sub, 5),
-        Command::ClearScheduledChange(ClearScheduledChange {
-            subscription_id: sub,
-        }),
+        clear_scheduled_change(sub),
         cancel(sub),
         Command::Upgrade(Upgrade {
             subscription_id: sub,
@@ -139,21 +121,8 @@ fn can_5_a_scheduled_marketplace_cancellation_ends_the_same_way() {
     sc.ok(cancel(sub));
     sc.advance_to("2026-02-10T00:00:00Z");
     let before = sc.state.clone();
-    rejected(
-        sc.when(Command::AddSeats(AddSeats {
-            subscription_id: sub,
-            seats: 1,
-        })),
-        "SubscriptionCancelled",
-        "CAN-5",
-    );
-    rejected(
-        sc.when(Command::Reactivate(Reactivate {
-            subscription_id: sub,
-        })),
-        "SubscriptionCancelled",
-        "CAN-5",
-    );
+    rejected(sc.when(add_seats(sub, 1)), "SubscriptionCancelled", "CAN-5");
+    rejected(sc.when(reactivate(sub)), "SubscriptionCancelled", "CAN-5");
     assert_eq!(sc.state, before);
 }
 

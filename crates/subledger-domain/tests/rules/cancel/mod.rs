@@ -7,37 +7,14 @@ mod can_5_6;
 use crate::support::*;
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{
-    AddSeats, Cancel, ClearScheduledChange, Command, ConvertTrial, CopyDownloadLink,
-    DownloadSoftware, KeyType, Reactivate, ReduceSeats, RevealKey, ScheduleChange, ScheduledChange,
-    SetAutoRenew, Suspend, Upgrade, UpgradeTiming,
+    Command, ConvertTrial, CopyDownloadLink, DownloadSoftware, KeyType, RevealKey, Upgrade,
+    UpgradeTiming,
 };
 use subledger_domain::event::{BillingLine, BillingReason, CancelReason, ClearReason, EventData};
 use subledger_domain::state::Status;
 use subledger_domain::view::{SubscriptionView, csv_row};
-use subledger_domain::{Rejection, Role, invariants, time};
+use subledger_domain::{Role, invariants, time};
 use uuid::Uuid;
-
-#[track_caller]
-fn rejected(o: Outcome, code: &str, rule: &str) -> Rejection {
-    o.then_rejected(code, rule).clone()
-}
-
-fn cancel(subscription_id: Uuid) -> Command {
-    Command::Cancel(Cancel { subscription_id })
-}
-
-fn schedule_quantity(subscription_id: Uuid, quantity: u32) -> Command {
-    Command::ScheduleChange(ScheduleChange {
-        subscription_id,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(quantity),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    })
-}
 
 /// The one credit line of an outcome.
 #[track_caller]
@@ -70,14 +47,6 @@ fn assert_cancelled(o: &Outcome, sub: Uuid, keys_revoked: bool) {
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(credit(o).reason, BillingReason::Cancelled);
-}
-
-/// 10 seats of M365 E3, P1Y billed monthly (33.60), bought 2026-01-10 09:00; the
-/// cancellation window closes 2026-01-17T09:00:00Z.
-fn e3_ten() -> (Scenario, Uuid) {
-    let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
-    let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
-    (sc, sub)
 }
 
 /// 3 seats of the monthly marketplace offer (49.00), bought 2026-01-10 09:00;

@@ -204,10 +204,8 @@ fn cat_2_the_flags_take_effect_on_commands() {
     let rhel = sc.buy("rhel-software-plan", 1, P1Y, A);
     assert!(!sc.sub(rhel).cancellable);
     assert_eq!(sc.sub(rhel).cancellation_allowed_until, None);
-    sc.when(Command::Cancel(Cancel {
-        subscription_id: rhel,
-    }))
-    .then_rejected("NotCancellable", "CAN-4");
+    sc.when(cancel(rhel))
+        .then_rejected("NotCancellable", "CAN-4");
     // has_keys: false.
     let e3 = sc.buy("m365-e3", 1, P1Y, M);
     sc.when(Command::RevealKey(RevealKey {

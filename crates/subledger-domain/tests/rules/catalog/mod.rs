@@ -6,7 +6,7 @@ mod cat_2;
 mod cat_3_4;
 
 use std::collections::BTreeSet;
-use subledger_domain::command::{Cancel, Command, KeyType, RevealKey};
+use subledger_domain::command::{Command, KeyType, RevealKey};
 
 use crate::support::*;
 use serde_json::json;

@@ -32,9 +32,7 @@ fn gen_1_rejection_instants_are_rfc3339_utc_with_z() {
     let mut sc = Scenario::at("2026-01-15T09:30:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 3, P1Y, Billing::Monthly);
     sc.advance_to("2026-01-23T00:00:00Z");
-    let out = sc.when(Command::Cancel(Cancel {
-        subscription_id: sub,
-    }));
+    let out = sc.when(cancel(sub));
     let rej = out.then_rejected("CancellationWindowClosed", "CAN-1");
     assert_eq!(detail(rej, "window_closed_at"), "2026-01-22T09:30:00Z");
     assert_eq!(detail(rej, "now"), "2026-01-23T00:00:00Z");
@@ -186,16 +184,9 @@ fn gen_2_another_partners_subscription_is_not_found_never_forbidden() {
     let before = sc.state.clone();
     let commands = vec![
         add_seats(sub, 1),
-        Command::ReduceSeats(ReduceSeats {
-            subscription_id: sub,
-            seats: 1,
-        }),
-        Command::Suspend(Suspend {
-            subscription_id: sub,
-        }),
-        Command::Reactivate(Reactivate {
-            subscription_id: sub,
-        }),
+        reduce_seats(sub, 1),
+        suspend(sub),
+        reactivate(sub),
         set_auto_renew(sub, false),
         Command::Upgrade(Upgrade {
             subscription_id: sub,
@@ -206,19 +197,8 @@ fn gen_2_another_partners_subscription_is_not_found_never_forbidden() {
             billing: None,
             timing: UpgradeTiming::Now,
         }),
-        Command::ScheduleChange(ScheduleChange {
-            subscription_id: sub,
-            change: ScheduledChange {
-                product_id: None,
-                quantity: Some(12),
-                term: None,
-                billing: None,
-                coterm_date: None,
-            },
-        }),
-        Command::ClearScheduledChange(ClearScheduledChange {
-            subscription_id: sub,
-        }),
+        schedule_quantity(sub, 12),
+        clear_scheduled_change(sub),
         Command::ConvertTrial(ConvertTrial {
             subscription_id: sub,
             target_subscription_id: None,
@@ -226,9 +206,7 @@ fn gen_2_another_partners_subscription_is_not_found_never_forbidden() {
             term: P1Y,
             billing: Some(Billing::Monthly),
         }),
-        Command::Cancel(Cancel {
-            subscription_id: sub,
-        }),
+        cancel(sub),
         Command::RevealKey(RevealKey {
             subscription_id: keys,
             key_type: KeyType::MAK,
@@ -304,15 +282,9 @@ fn gen_2_a_partner_cannot_answer_a_transfer_it_is_not_party_to() {
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     sc.relate(PARTNER_B);
     sc.relate(PARTNER_C);
-    let transfer = request_transfer_from_a(&mut sc);
+    let transfer = sc.request_transfer_from_a();
     let admin_c = partner(PARTNER_C, &[Role::AdminAgent]);
-    let out = sc.when_as(
-        &admin_c,
-        Command::AcceptTransfer(AcceptTransfer {
-            transfer_id: transfer,
-            subscription_ids: vec![sub],
-        }),
-    );
+    let out = sc.when_as(&admin_c, accept_transfer(transfer, &[sub]));
     assert_eq!(
         out.then_rejected("NotFound", "GEN-2").kind,
         RejectionKind::NotFound

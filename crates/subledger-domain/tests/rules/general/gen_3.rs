@@ -82,44 +82,24 @@ fn matrix_case(command_type: &str) -> (Scenario, Command, Uuid) {
         }
         "RequestTransfer" => {
             sc.relate(PARTNER_B);
-            return (
-                sc,
-                Command::RequestTransfer(RequestTransfer {
-                    customer_id: CUSTOMER,
-                    source_partner_id: PARTNER_A,
-                    customer_email: "it@fabrikam.example".into(),
-                }),
-                PARTNER_B,
-            );
+            return (sc, request_transfer(PARTNER_A), PARTNER_B);
         }
         "AcceptTransfer" | "RejectTransfer" => {
             sc.relate(PARTNER_B);
-            let transfer_id = request_transfer_from_a(&mut sc);
+            let transfer_id = sc.request_transfer_from_a();
             if command_type == "AcceptTransfer" {
-                Command::AcceptTransfer(AcceptTransfer {
-                    transfer_id,
-                    subscription_ids: vec![sub],
-                })
+                accept_transfer(transfer_id, &[sub])
             } else {
                 Command::RejectTransfer(RejectTransfer { transfer_id })
             }
         }
         "Purchase" => Scenario::purchase(vec![item("m365-e5", 3, P1Y, Billing::Monthly)]),
         "AddSeats" => add_seats(sub, 2),
-        "ReduceSeats" => Command::ReduceSeats(ReduceSeats {
-            subscription_id: sub,
-            seats: 2,
-        }),
-        "Suspend" => Command::Suspend(Suspend {
-            subscription_id: sub,
-        }),
+        "ReduceSeats" => reduce_seats(sub, 2),
+        "Suspend" => suspend(sub),
         "Reactivate" => {
-            sc.ok(Command::Suspend(Suspend {
-                subscription_id: sub,
-            }));
-            Command::Reactivate(Reactivate {
-                subscription_id: sub,
-            })
+            sc.ok(suspend(sub));
+            reactivate(sub)
         }
         "SetAutoRenew" => set_auto_renew(sub, false),
         "Upgrade" => Command::Upgrade(Upgrade {
@@ -132,23 +112,12 @@ fn matrix_case(command_type: &str) -> (Scenario, Command, Uuid) {
             timing: UpgradeTiming::Now,
         }),
         "ScheduleChange" | "ClearScheduledChange" => {
-            let schedule = Command::ScheduleChange(ScheduleChange {
-                subscription_id: sub,
-                change: ScheduledChange {
-                    product_id: None,
-                    quantity: Some(12),
-                    term: None,
-                    billing: None,
-                    coterm_date: None,
-                },
-            });
+            let schedule = schedule_quantity(sub, 12);
             if command_type == "ScheduleChange" {
                 schedule
             } else {
                 sc.ok(schedule);
-                Command::ClearScheduledChange(ClearScheduledChange {
-                    subscription_id: sub,
-                })
+                clear_scheduled_change(sub)
             }
         }
         "ConvertTrial" => {
@@ -163,9 +132,7 @@ fn matrix_case(command_type: &str) -> (Scenario, Command, Uuid) {
                 billing: Some(Billing::Monthly),
             })
         }
-        "Cancel" => Command::Cancel(Cancel {
-            subscription_id: sub,
-        }),
+        "Cancel" => cancel(sub),
         "RevealKey" => Command::RevealKey(RevealKey {
             subscription_id: keys,
             key_type: KeyType::MAK,
@@ -306,12 +273,7 @@ fn gen_3_a_sales_agent_may_buy_but_not_cancel() {
             _ => None,
         })
         .unwrap();
-    let out = sc.when_as(
-        &sales,
-        Command::Cancel(Cancel {
-            subscription_id: sub,
-        }),
-    );
+    let out = sc.when_as(&sales, cancel(sub));
     let rej = out.then_rejected("Forbidden", "GEN-3");
     assert_eq!(rej.kind, RejectionKind::Forbidden);
     assert_eq!(
@@ -320,13 +282,8 @@ fn gen_3_a_sales_agent_may_buy_but_not_cancel() {
     );
     assert_eq!(sc.sub(sub).status, Status::Active);
     // A global admin of the same partner may.
-    sc.when_as(
-        &partner(PARTNER_A, &[GlobalAdmin]),
-        Command::Cancel(Cancel {
-            subscription_id: sub,
-        }),
-    )
-    .then_types(&["SubscriptionCancelled", "Credited"]);
+    sc.when_as(&partner(PARTNER_A, &[GlobalAdmin]), cancel(sub))
+        .then_types(&["SubscriptionCancelled", "Credited"]);
 }
 
 #[test]

@@ -55,17 +55,10 @@ fn gen_4_every_kind_of_command_on_the_subscription_is_refused_past_the_limit() {
     toggle_auto_renew(&mut sc, sub, 1200);
     for cmd in [
         add_seats(sub, 1),
-        Command::ReduceSeats(ReduceSeats {
-            subscription_id: sub,
-            seats: 1,
-        }),
-        Command::Suspend(Suspend {
-            subscription_id: sub,
-        }),
+        reduce_seats(sub, 1),
+        suspend(sub),
         set_auto_renew(sub, true),
-        Command::Cancel(Cancel {
-            subscription_id: sub,
-        }),
+        cancel(sub),
         Command::DownloadSoftware(DownloadSoftware {
             subscription_id: sub,
             version: None,
@@ -100,11 +93,8 @@ fn gen_4_refused_commands_and_time_driven_work_do_not_count() {
         .then_types(&["SeatsAdded", "Charged"]);
     assert_eq!(sc.sub(sub).update_count, 1);
     // Refused: reducing 20 of 11 seats.
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: sub,
-        seats: 20,
-    }))
-    .then_rejected("QuantityBelowMinimum", "SEAT-3");
+    sc.when(reduce_seats(sub, 20))
+        .then_rejected("QuantityBelowMinimum", "SEAT-3");
     assert_eq!(sc.sub(sub).update_count, 1);
     // A renewal is the ledger's own work, not an update.
     let due = sc.advance_to("2026-02-10T00:00:00Z");
@@ -210,11 +200,7 @@ fn gen_5_derived_ids_of_transfers_and_partial_upgrades_follow_the_command_id() {
         billing: None,
         timing: UpgradeTiming::Now,
     });
-    let transfer = Command::RequestTransfer(RequestTransfer {
-        customer_id: CUSTOMER,
-        source_partner_id: PARTNER_A,
-        customer_email: "it@fabrikam.example".into(),
-    });
+    let transfer = request_transfer(PARTNER_A);
     for (cmd, actor) in [(upgrade, admin_a()), (transfer, admin_b())] {
         let decide_as = |command_id: u128| {
             let ctx = CommandContext {

@@ -58,9 +58,7 @@ fn gen_6_a_closed_window_names_the_instant_it_closed() {
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     sc.advance_to("2026-01-17T09:00:00Z");
     let rej = sc
-        .when(Command::Cancel(Cancel {
-            subscription_id: sub,
-        }))
+        .when(cancel(sub))
         .then_rejected("CancellationWindowClosed", "CAN-1")
         .clone();
     assert_eq!(detail(&rej, "window_closed_at"), "2026-01-17T09:00:00Z");
@@ -72,10 +70,7 @@ fn gen_6_a_closed_window_names_the_instant_it_closed() {
     assert_eq!(sc.sub(sub).status, Status::Active);
     // A seat reduction names each batch's deadline.
     let rej = sc
-        .when(Command::ReduceSeats(ReduceSeats {
-            subscription_id: sub,
-            seats: 1,
-        }))
+        .when(reduce_seats(sub, 1))
         .then_rejected("SeatReductionWindowClosed", "SEAT-2")
         .clone();
     assert_eq!(detail(&rej, "reducible_now"), 0);
@@ -135,16 +130,10 @@ fn any_command(subs: Vec<Uuid>) -> impl Strategy<Value = Command> {
     ]);
     prop_oneof![
         (sub.clone(), 0u32..40).prop_map(|(s, n)| add_seats(s, n)),
-        (sub.clone(), 0u32..40).prop_map(|(s, n)| Command::ReduceSeats(ReduceSeats {
-            subscription_id: s,
-            seats: n
-        })),
-        sub.clone()
-            .prop_map(|s| Command::Cancel(Cancel { subscription_id: s })),
-        sub.clone()
-            .prop_map(|s| Command::Suspend(Suspend { subscription_id: s })),
-        sub.clone()
-            .prop_map(|s| Command::Reactivate(Reactivate { subscription_id: s })),
+        (sub.clone(), 0u32..40).prop_map(|(s, n)| reduce_seats(s, n)),
+        sub.clone().prop_map(cancel),
+        sub.clone().prop_map(suspend),
+        sub.clone().prop_map(reactivate),
         (sub.clone(), any::<bool>()).prop_map(|(s, e)| set_auto_renew(s, e)),
         (sub.clone(), 0u32..40).prop_map(|(s, q)| Command::Upgrade(Upgrade {
             subscription_id: s,

@@ -161,9 +161,7 @@ fn key_1_no_key_ever_appears_in_an_event() {
     // Refusals carry no key either.
     let refusal = sc.decide_with(&actor, kms(sub), Uuid::from_u128(0xFEED_1000), Some(&fp));
     let refusal = serde_json::to_string(refusal.result.as_ref().unwrap_err()).unwrap();
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: sub,
-    }));
+    sc.ok(cancel(sub));
     sc.advance_to("2028-01-01T00:00:00Z");
     let json = serde_json::to_string(&sc.history).unwrap();
     assert!(!json.contains(key));
@@ -208,7 +206,7 @@ proptest! {
             }
             if extra == 0 && sc.sub(sub).status == Status::Active {
                 // Now and then something else happens to the subscription.
-                let _ = sc.when(Command::SetAutoRenew(SetAutoRenew { subscription_id: sub, enabled: false }));
+                let _ = sc.when(set_auto_renew(sub, false));
             }
             if let Err(rej) = &o.result {
                 prop_assert!(!holds_mak_shaped(&serde_json::to_string(rej).unwrap()));

@@ -33,9 +33,7 @@ fn key_2_kms_is_refused_for_every_product_and_status() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let perpetual = sc.buy("windows-server-2022-perpetual", 1, None, Billing::OneTime);
     let suspended = sc.buy("sql-server-2022-standard", 1, P1Y, Billing::Annual);
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: suspended,
-    }));
+    sc.ok(suspend(suspended));
     let e3 = sc.buy("m365-e3", 1, P1Y, Billing::Monthly);
     for sub in [perpetual, suspended, e3] {
         rejected(sc.when(kms(sub)), "KmsNotAllowed", "KEY-2");
@@ -195,9 +193,7 @@ fn key_4_the_log_is_selected_by_date_range_and_later_events_never_change_it() {
     assert_eq!(recorded.len(), 4);
     // Later events (suspension, years of time-driven work) append; what was
     // recorded stays exactly as it was.
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: sub,
-    }));
+    sc.ok(suspend(sub));
     sc.advance_to("2029-01-01T00:00:00Z");
     let after: Vec<Event> = sc
         .history
@@ -215,9 +211,7 @@ fn key_5_a_cancelled_subscription_keeps_showing_without_its_keys() {
     let (mut sc, sub) = server();
     sc.ok(reveal(sub));
     sc.advance_to("2026-01-12T09:00:00Z");
-    let r = sc.when(Command::Cancel(Cancel {
-        subscription_id: sub,
-    }));
+    let r = sc.when(cancel(sub));
     assert!(matches!(
         r.then_types(&["SubscriptionCancelled", "Credited"])[0].data,
         EventData::SubscriptionCancelled {
@@ -243,14 +237,7 @@ fn key_5_a_transferred_subscription_has_its_keys_revoked() {
     sc.relate(PARTNER_B);
     let b_admin = partner(PARTNER_B, &[Role::AdminAgent, Role::GlobalAdmin]);
     let events = sc
-        .when_as(
-            &b_admin,
-            Command::RequestTransfer(RequestTransfer {
-                customer_id: CUSTOMER,
-                source_partner_id: PARTNER_A,
-                customer_email: "it@fabrikam.example".into(),
-            }),
-        )
+        .when_as(&b_admin, request_transfer(PARTNER_A))
         .accepted()
         .clone();
     let transfer_id = events
@@ -260,10 +247,7 @@ fn key_5_a_transferred_subscription_has_its_keys_revoked() {
             _ => None,
         })
         .expect("a transfer request");
-    sc.ok(Command::AcceptTransfer(AcceptTransfer {
-        transfer_id,
-        subscription_ids: vec![sub],
-    }));
+    sc.ok(accept_transfer(transfer_id, &[sub]));
     let s = sc.sub(sub);
     assert_eq!(s.status, Status::Transferred);
     assert!(s.keys_revoked);
@@ -303,8 +287,6 @@ fn key_5_cancelling_revokes_download_links_too() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("rds-cal-2022", 10, P1Y, Billing::Monthly);
     sc.when(copy_link(sub)).then_types(&["DownloadLinkCopied"]);
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: sub,
-    }));
+    sc.ok(cancel(sub));
     rejected(sc.when(copy_link(sub)), "KeysRevoked", "KEY-5");
 }

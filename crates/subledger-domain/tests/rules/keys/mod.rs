@@ -7,21 +7,13 @@ use crate::support::*;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
+use subledger_domain::Role;
 use subledger_domain::actor::Action;
 use subledger_domain::calendar::Billing;
-use subledger_domain::command::{
-    AcceptTransfer, Cancel, Command, CopyDownloadLink, DownloadSoftware, KeyType, RequestTransfer,
-    RevealKey, SetAutoRenew, Suspend,
-};
+use subledger_domain::command::{Command, CopyDownloadLink, DownloadSoftware, KeyType, RevealKey};
 use subledger_domain::event::{Event, EventData, KeyAccess};
 use subledger_domain::state::Status;
-use subledger_domain::{Rejection, Role};
 use uuid::Uuid;
-
-#[track_caller]
-fn rejected(o: Outcome, code: &str, rule: &str) -> Rejection {
-    o.then_rejected(code, rule).clone()
-}
 
 fn reveal(subscription_id: Uuid) -> Command {
     Command::RevealKey(RevealKey {

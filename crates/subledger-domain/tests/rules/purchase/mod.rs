@@ -10,8 +10,7 @@ use serde_json::json;
 use subledger_domain::actor::Role;
 use subledger_domain::calendar::Billing;
 use subledger_domain::command::{
-    AddSeats, Cancel, Command, ConvertTrial, CreateCustomer, Purchase, PurchaseItem, Reactivate,
-    ReduceSeats, Segment, SetAutoRenew, Suspend, Upgrade, UpgradeTiming,
+    Command, ConvertTrial, CreateCustomer, Purchase, PurchaseItem, Segment, Upgrade, UpgradeTiming,
 };
 use subledger_domain::event::{EventData, Origin, SubscriptionCreated};
 use subledger_domain::rejection::RejectionKind;
@@ -32,13 +31,6 @@ fn created(events: &[Event]) -> Vec<&SubscriptionCreated> {
             _ => None,
         })
         .collect()
-}
-
-fn trial_item(product: &str) -> PurchaseItem {
-    PurchaseItem {
-        trial: true,
-        ..item(product, 25, P1M, M)
-    }
 }
 
 fn create_customer(country: &str, company: &str, domain: &str) -> Command {

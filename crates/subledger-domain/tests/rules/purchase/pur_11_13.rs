@@ -59,15 +59,11 @@ fn pur_11_a_cancellation_right_at_the_window_end_is_too_late() {
     let late = sc.buy("m365-e3", 2, P1Y, M);
     let in_time = sc.buy("m365-e3", 2, P1Y, M);
     sc.advance_to("2026-01-17T08:59:59Z");
-    sc.when(Command::Cancel(Cancel {
-        subscription_id: in_time,
-    }))
-    .then_types(&["SubscriptionCancelled", "Credited"]);
+    sc.when(cancel(in_time))
+        .then_types(&["SubscriptionCancelled", "Credited"]);
     sc.advance_to("2026-01-17T09:00:00Z");
-    sc.when(Command::Cancel(Cancel {
-        subscription_id: late,
-    }))
-    .then_rejected("CancellationWindowClosed", "CAN-1");
+    sc.when(cancel(late))
+        .then_rejected("CancellationWindowClosed", "CAN-1");
 }
 
 #[test]

@@ -167,19 +167,13 @@ fn pur_2_seat_additions_stay_within_the_maximum_too() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-business-standard", 290, P1Y, M);
     let rej = sc
-        .when(Command::AddSeats(AddSeats {
-            subscription_id: sub,
-            seats: 11,
-        }))
+        .when(add_seats(sub, 11))
         .then_rejected("QuantityOutOfRange", "PUR-2")
         .clone();
     assert_eq!(detail(&rej, "requested"), 301);
     assert_eq!(sc.sub(sub).quantity, 290);
-    sc.when(Command::AddSeats(AddSeats {
-        subscription_id: sub,
-        seats: 10,
-    }))
-    .then_types(&["SeatsAdded", "Charged"]);
+    sc.when(add_seats(sub, 10))
+        .then_types(&["SeatsAdded", "Charged"]);
     assert_eq!(sc.sub(sub).quantity, 300);
 }
 

@@ -25,9 +25,7 @@ fn pur_4_a_second_active_one_is_refused() {
 fn pur_4_a_suspended_one_is_to_be_reactivated_instead() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let first = sc.buy("teams-rooms-pro", 1, P1Y, M);
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: first,
-    }));
+    sc.ok(suspend(first));
     let out = sc.when(Scenario::purchase(vec![item("teams-rooms-pro", 1, P1Y, M)]));
     let rej = out.then_rejected("OnePerCustomerSuspended", "PUR-4");
     assert!(rej.message.contains("reactivate"), "{}", rej.message);
@@ -36,9 +34,7 @@ fn pur_4_a_suspended_one_is_to_be_reactivated_instead() {
         &json!(first.to_string())
     );
     // Reactivated, it is simply the active one.
-    sc.ok(Command::Reactivate(Reactivate {
-        subscription_id: first,
-    }));
+    sc.ok(reactivate(first));
     sc.when(Scenario::purchase(vec![item("teams-rooms-pro", 1, P1Y, M)]))
         .then_rejected("OnePerCustomer", "PUR-4");
 }
@@ -47,14 +43,9 @@ fn pur_4_a_suspended_one_is_to_be_reactivated_instead() {
 fn pur_4_once_the_existing_one_is_cancelled_or_expired_another_may_be_bought() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let first = sc.buy("teams-rooms-pro", 1, P1Y, M);
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: first,
-    }));
+    sc.ok(cancel(first));
     let second = sc.buy("teams-rooms-pro", 1, P1M, M);
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: second,
-        enabled: false,
-    }));
+    sc.ok(set_auto_renew(second, false));
     // The one-month term ends on 2026-02-09; it expires at midnight after.
     sc.advance_to("2026-02-10T00:00:00Z");
     assert_eq!(sc.sub(second).status, Status::Expired);
@@ -91,9 +82,7 @@ fn pur_4_counts_the_customers_subscriptions_of_every_partner_without_revealing_t
     );
     assert!(!rej.message.contains(&a_sub.to_string()), "{}", rej.message);
     // Suspended by A: B still may not buy, and still learns no id.
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: a_sub,
-    }));
+    sc.ok(suspend(a_sub));
     let out = sc.when_as(
         &admin_b(),
         Scenario::purchase(vec![item("teams-rooms-pro", 1, P1Y, M)]),
@@ -236,9 +225,7 @@ fn pur_6_cancelled_base_subscriptions_do_not_count() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     sc.buy("m365-e3", 200, P1Y, M);
     let gone = sc.buy("m365-e3", 200, P1Y, M);
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: gone,
-    }));
+    sc.ok(cancel(gone));
     // 200 live base licenses: 10 are enough.
     sc.buy("multi-geo", 10, P1Y, M);
 }
@@ -328,29 +315,17 @@ fn pur_7_seat_additions_to_the_add_on_and_reductions_of_the_base_are_held_to_it(
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let base = sc.buy("m365-e3", 100, P1Y, M);
     let copilot = sc.buy("copilot-m365", 100, P1Y, M);
-    sc.when(Command::AddSeats(AddSeats {
-        subscription_id: copilot,
-        seats: 1,
-    }))
-    .then_rejected("AddonExceedsBase", "PUR-7");
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: base,
-        seats: 1,
-    }))
-    .then_rejected("AddonExceedsBase", "PUR-7");
+    sc.when(add_seats(copilot, 1))
+        .then_rejected("AddonExceedsBase", "PUR-7");
+    sc.when(reduce_seats(base, 1))
+        .then_rejected("AddonExceedsBase", "PUR-7");
     assert_eq!(
         (sc.sub(base).quantity, sc.sub(copilot).quantity),
         (100, 100)
     );
     // More base first, then the add-on may grow.
-    sc.ok(Command::AddSeats(AddSeats {
-        subscription_id: base,
-        seats: 10,
-    }));
-    sc.ok(Command::AddSeats(AddSeats {
-        subscription_id: copilot,
-        seats: 10,
-    }));
+    sc.ok(add_seats(base, 10));
+    sc.ok(add_seats(copilot, 10));
 }
 
 #[test]

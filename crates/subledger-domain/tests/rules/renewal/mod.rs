@@ -8,10 +8,7 @@ mod ren_7;
 use crate::support::*;
 use proptest::prelude::*;
 use subledger_domain::calendar::{Billing, Term};
-use subledger_domain::command::{
-    AddSeats, Cancel, ClearScheduledChange, Command, ConvertTrial, Reactivate, ReduceSeats,
-    RequestTransfer, ScheduleChange, ScheduledChange, SetAutoRenew, Suspend,
-};
+use subledger_domain::command::{Command, ConvertTrial, ScheduledChange};
 use subledger_domain::event::{BillingReason, ClearReason, Event, EventData, ExpiryReason};
 use subledger_domain::state::Status;
 use subledger_domain::view::SubscriptionView;
@@ -22,10 +19,6 @@ const E3: &str = "m365-e3";
 const E3_P1M: i64 = 4032;
 const E3_P1Y_MONTHLY: i64 = 3360;
 const E3_P1Y_ANNUAL: i64 = 40320;
-
-fn types(events: &[Event]) -> Vec<&'static str> {
-    events.iter().map(|e| e.data.type_name()).collect()
-}
 
 fn renewed(events: &[Event]) -> subledger_domain::event::SubscriptionRenewed {
     events
@@ -45,24 +38,4 @@ fn charges(events: &[Event]) -> Vec<(i64, BillingReason)> {
             _ => None,
         })
         .collect()
-}
-
-fn schedule(id: Uuid, change: ScheduledChange) -> Command {
-    Command::ScheduleChange(ScheduleChange {
-        subscription_id: id,
-        change: ScheduledChange {
-            product_id: change.product_id,
-            quantity: change.quantity,
-            term: change.term,
-            billing: change.billing,
-            coterm_date: change.coterm_date,
-        },
-    })
-}
-
-fn quantity(q: u32) -> ScheduledChange {
-    ScheduledChange {
-        quantity: Some(q),
-        ..Default::default()
-    }
 }

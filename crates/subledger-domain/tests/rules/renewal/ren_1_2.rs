@@ -44,10 +44,7 @@ fn ren_1_a_command_at_the_renewal_instant_sees_the_renewed_subscription() {
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     sc.now = at("2026-02-15T00:00:00Z");
     // The reduction is possible only from the renewal's new batch.
-    let out = sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: id,
-        seats: 2,
-    }));
+    let out = sc.when(reduce_seats(id, 2));
     out.then_types(&["SeatsReduced", "Credited"]);
     let s = sc.sub(id);
     assert_eq!(s.quantity, 8);
@@ -121,9 +118,7 @@ fn ren_2_the_renewal_opens_a_new_cancellation_window() {
     sc.advance_to("2026-02-22T00:00:00Z");
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::Cancel(Cancel {
-            subscription_id: id,
-        }))
+        .when(cancel(id))
         .then_rejected("CancellationWindowClosed", "CAN-1")
         .clone();
     assert_eq!(detail(&rej, "window_closed_at"), "2026-02-22T00:00:00Z");
@@ -135,9 +130,7 @@ fn ren_2_cancelling_one_second_before_the_new_window_ends_is_credited_pro_rata()
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     sc.advance_to("2026-02-21T23:59:59Z");
-    let out = sc.when(Command::Cancel(Cancel {
-        subscription_id: id,
-    }));
+    let out = sc.when(cancel(id));
     out.then_types(&["SubscriptionCancelled", "Credited"]);
     // New period 2026-02-15..2026-03-14 (28 days); 2026-02-21 uses 7, 21 unused:
     // 40.32 × 10 × 21 / 28 = 302.40.
@@ -151,10 +144,7 @@ fn ren_2_the_renewal_makes_one_seat_batch_of_the_whole_quantity() {
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     // Seats added three days before the renewal are still in their own window…
     sc.advance_to("2026-02-12T09:00:00Z");
-    sc.ok(Command::AddSeats(AddSeats {
-        subscription_id: id,
-        seats: 2,
-    }));
+    sc.ok(add_seats(id, 2));
     let due = sc.advance_to("2026-02-15T00:00:00Z");
     let r = renewed(&due);
     assert_eq!(r.seat_batch.seats, 12);
@@ -172,11 +162,8 @@ fn ren_2_the_renewal_makes_one_seat_batch_of_the_whole_quantity() {
     );
     // One second before the batch's window ends, 11 seats can go (SEAT-3 keeps 1).
     sc.advance_to("2026-02-21T23:59:59Z");
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: id,
-        seats: 11,
-    }))
-    .then_types(&["SeatsReduced", "Credited"]);
+    sc.when(reduce_seats(id, 11))
+        .then_types(&["SeatsReduced", "Credited"]);
     assert_eq!(sc.sub(id).quantity, 1);
 }
 
@@ -186,10 +173,7 @@ fn ren_2_seats_of_the_renewal_batch_are_not_reducible_at_the_window_end() {
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     sc.advance_to("2026-02-22T00:00:00Z");
     let rej = sc
-        .when(Command::ReduceSeats(ReduceSeats {
-            subscription_id: id,
-            seats: 1,
-        }))
+        .when(reduce_seats(id, 1))
         .then_rejected("SeatReductionWindowClosed", "SEAT-2")
         .clone();
     assert_eq!(detail(&rej, "reducible_now"), 0);

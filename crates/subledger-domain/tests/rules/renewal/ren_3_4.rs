@@ -8,10 +8,7 @@ use super::*;
 fn ren_3_with_auto_renew_off_the_subscription_expires_at_the_end_of_its_term() {
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: false,
-    }));
+    sc.ok(set_auto_renew(id, false));
     let v = SubscriptionView::of(sc.sub(id), sc.now, 0);
     assert_eq!(v.next_renewal_at, None);
     assert!(sc.advance_to("2026-02-14T23:59:59Z").is_empty());
@@ -34,16 +31,10 @@ fn ren_3_with_auto_renew_off_the_subscription_expires_at_the_end_of_its_term() {
     // Nothing more is due, and it can no longer be changed.
     assert!(sc.advance_to("2026-06-01T00:00:00Z").is_empty());
     let before = sc.state.clone();
-    sc.when(Command::AddSeats(AddSeats {
-        subscription_id: id,
-        seats: 1,
-    }))
-    .then_rejected("SubscriptionExpired", "REN-3");
-    sc.when(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: true,
-    }))
-    .then_rejected("SubscriptionExpired", "REN-3");
+    sc.when(add_seats(id, 1))
+        .then_rejected("SubscriptionExpired", "REN-3");
+    sc.when(set_auto_renew(id, true))
+        .then_rejected("SubscriptionExpired", "REN-3");
     assert_eq!(sc.state, before);
 }
 
@@ -62,15 +53,9 @@ fn ren_3_a_purchase_with_auto_renew_off_expires() {
 fn ren_3_turning_auto_renew_back_on_before_the_end_renews() {
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: false,
-    }));
+    sc.ok(set_auto_renew(id, false));
     sc.advance_to("2026-02-14T23:59:59Z");
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: true,
-    }));
+    sc.ok(set_auto_renew(id, true));
     let due = sc.advance_to("2026-02-15T00:00:00Z");
     assert_eq!(types(&due), ["SubscriptionRenewed", "Charged"]);
 }
@@ -89,16 +74,13 @@ fn ren_3_software_bought_before_2021_10_14_never_auto_renews() {
     assert_eq!(s.term_end_date, Some(date("2022-10-12")));
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::SetAutoRenew(SetAutoRenew {
-            subscription_id: id,
-            enabled: true,
-        }))
+        .when(set_auto_renew(id, true))
         .then_rejected("AutoRenewUnavailable", "REN-3")
         .clone();
     assert_eq!(detail(&rej, "purchased_at"), "2021-10-13T23:59:59Z");
     assert_eq!(sc.state, before);
     // Nor through next-term instructions (REN-4 needs auto-renew on).
-    sc.when(schedule(id, quantity(3)))
+    sc.when(schedule(id, quantity_change(3)))
         .then_rejected("ScheduledChangeNotAllowed", "REN-4");
     let due = sc.advance_to("2022-10-13T00:00:00Z");
     assert_eq!(types(&due), ["SubscriptionExpired"]);
@@ -246,7 +228,7 @@ fn ren_4_coterm_date_must_fall_within_the_next_term() {
 fn ren_4_one_change_at_a_time_replaced_or_cleared() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1Y, Billing::Monthly);
-    sc.ok(schedule(id, quantity(12)));
+    sc.ok(schedule(id, quantity_change(12)));
     sc.ok(schedule(
         id,
         ScheduledChange {
@@ -262,9 +244,7 @@ fn ren_4_one_change_at_a_time_replaced_or_cleared() {
             ..Default::default()
         })
     );
-    let out = sc.when(Command::ClearScheduledChange(ClearScheduledChange {
-        subscription_id: id,
-    }));
+    let out = sc.when(clear_scheduled_change(id));
     let events = out.then_types(&["ScheduledChangeCleared"]);
     assert!(matches!(
         events[0].data,
@@ -275,10 +255,8 @@ fn ren_4_one_change_at_a_time_replaced_or_cleared() {
     ));
     assert_eq!(sc.sub(id).scheduled_change, None);
     let before = sc.state.clone();
-    sc.when(Command::ClearScheduledChange(ClearScheduledChange {
-        subscription_id: id,
-    }))
-    .then_rejected("NoScheduledChange", "REN-4");
+    sc.when(clear_scheduled_change(id))
+        .then_rejected("NoScheduledChange", "REN-4");
     assert_eq!(sc.state, before);
     // Cleared: it renews as it is.
     let due = sc.advance_to("2027-01-10T00:00:00Z");
@@ -290,23 +268,18 @@ fn ren_4_one_change_at_a_time_replaced_or_cleared() {
 fn ren_4_scheduling_needs_an_active_subscription_with_auto_renew_on() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let off = sc.buy(E3, 10, P1Y, Billing::Monthly);
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: off,
-        enabled: false,
-    }));
+    sc.ok(set_auto_renew(off, false));
     let suspended = sc.buy(E3, 10, P1Y, Billing::Monthly);
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: suspended,
-    }));
+    sc.ok(suspend(suspended));
     let before = sc.state.clone();
     let rej = sc
-        .when(schedule(off, quantity(5)))
+        .when(schedule(off, quantity_change(5)))
         .then_rejected("ScheduledChangeNotAllowed", "REN-4")
         .clone();
     assert_eq!(detail(&rej, "auto_renew"), false);
     assert_eq!(detail(&rej, "status"), "active");
     let rej = sc
-        .when(schedule(suspended, quantity(5)))
+        .when(schedule(suspended, quantity_change(5)))
         .then_rejected("ScheduledChangeNotAllowed", "REN-4")
         .clone();
     assert_eq!(detail(&rej, "status"), "suspended");
@@ -323,7 +296,7 @@ fn ren_4_the_change_must_be_valid() {
     sc.when(schedule(id, ScheduledChange::default()))
         .then_rejected("InvalidRequest", "REN-4");
     // Zero seats.
-    sc.when(schedule(id, quantity(0)))
+    sc.when(schedule(id, quantity_change(0)))
         .then_rejected("InvalidRequest", "PUR-2");
     // A plan not offered (CAT-1).
     sc.when(schedule(
@@ -344,7 +317,7 @@ fn ren_4_the_change_must_be_valid() {
     ))
     .then_rejected("UpgradeNotAllowed", "UPG-1");
     // No term, no next term.
-    sc.when(schedule(perpetual, quantity(2)))
+    sc.when(schedule(perpetual, quantity_change(2)))
         .then_rejected("ScheduledChangeNotAllowed", "REN-4");
     assert_eq!(sc.state, before);
 }

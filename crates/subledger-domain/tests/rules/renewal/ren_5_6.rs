@@ -7,7 +7,7 @@ use super::*;
 fn with_change() -> (Scenario, Uuid) {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1Y, Billing::Monthly);
-    sc.ok(schedule(id, quantity(20)));
+    sc.ok(schedule(id, quantity_change(20)));
     (sc, id)
 }
 
@@ -24,9 +24,7 @@ fn cleared_reason(events: &[Event], id: Uuid) -> Option<ClearReason> {
 #[test]
 fn ren_5_cancelling_deletes_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: id,
-    }));
+    sc.ok(cancel(id));
     assert_eq!(sc.sub(id).scheduled_change, None);
     assert!(
         sc.advance_to("2027-02-01T00:00:00Z")
@@ -39,11 +37,9 @@ fn ren_5_cancelling_deletes_the_scheduled_change() {
 fn ren_5_a_scheduled_marketplace_cancellation_deletes_the_scheduled_change() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let id = sc.buy("isv-saas-monthly", 5, P1M, Billing::Monthly);
-    sc.ok(schedule(id, quantity(7)));
+    sc.ok(schedule(id, quantity_change(7)));
     sc.advance_to("2026-01-11T09:00:00Z");
-    let out = sc.when(Command::Cancel(Cancel {
-        subscription_id: id,
-    }));
+    let out = sc.when(cancel(id));
     let events = out.then_types(&["CancellationScheduled", "ScheduledChangeCleared"]);
     assert_eq!(cleared_reason(events, id), Some(ClearReason::Cancelled));
     assert_eq!(sc.sub(id).scheduled_change, None);
@@ -52,18 +48,12 @@ fn ren_5_a_scheduled_marketplace_cancellation_deletes_the_scheduled_change() {
 #[test]
 fn ren_5_turning_auto_renew_off_deletes_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    let out = sc.when(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: false,
-    }));
+    let out = sc.when(set_auto_renew(id, false));
     let events = out.then_types(&["AutoRenewSet", "ScheduledChangeCleared"]);
     assert_eq!(cleared_reason(events, id), Some(ClearReason::AutoRenewOff));
     assert_eq!(sc.sub(id).scheduled_change, None);
     // Turning it back on does not bring the change back.
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: true,
-    }));
+    sc.ok(set_auto_renew(id, true));
     let due = sc.advance_to("2027-01-10T00:00:00Z");
     assert_eq!(renewed(&due).quantity, 10);
 }
@@ -71,9 +61,7 @@ fn ren_5_turning_auto_renew_off_deletes_the_scheduled_change() {
 #[test]
 fn ren_5_suspending_deletes_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    let out = sc.when(Command::Suspend(Suspend {
-        subscription_id: id,
-    }));
+    let out = sc.when(suspend(id));
     let events = out.then_types(&["SubscriptionSuspended", "ScheduledChangeCleared"]);
     assert_eq!(cleared_reason(events, id), Some(ClearReason::AutoRenewOff));
     assert_eq!(sc.sub(id).scheduled_change, None);
@@ -82,10 +70,7 @@ fn ren_5_suspending_deletes_the_scheduled_change() {
 #[test]
 fn ren_5_a_mid_term_quantity_change_deletes_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    let out = sc.when(Command::AddSeats(AddSeats {
-        subscription_id: id,
-        seats: 2,
-    }));
+    let out = sc.when(add_seats(id, 2));
     let events = out.then_types(&["SeatsAdded", "Charged", "ScheduledChangeCleared"]);
     assert_eq!(
         cleared_reason(events, id),
@@ -94,10 +79,7 @@ fn ren_5_a_mid_term_quantity_change_deletes_the_scheduled_change() {
     assert_eq!(sc.sub(id).scheduled_change, None);
 
     let (mut sc, id) = with_change();
-    let out = sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: id,
-        seats: 2,
-    }));
+    let out = sc.when(reduce_seats(id, 2));
     let events = out.then_types(&["SeatsReduced", "Credited", "ScheduledChangeCleared"]);
     assert_eq!(
         cleared_reason(events, id),
@@ -125,7 +107,7 @@ fn ren_5_converting_a_trial_deletes_its_scheduled_change() {
     let mut it = item("m365-business-premium", 25, P1M, Billing::Monthly);
     it.trial = true;
     let trial = sc.buy_item(it);
-    sc.ok(schedule(trial, quantity(10)));
+    sc.ok(schedule(trial, quantity_change(10)));
     let out = sc.when(Command::ConvertTrial(ConvertTrial {
         subscription_id: trial,
         target_subscription_id: None,
@@ -143,11 +125,8 @@ fn ren_5_converting_a_trial_deletes_its_scheduled_change() {
 #[test]
 fn ren_5_other_commands_keep_the_scheduled_change() {
     let (mut sc, id) = with_change();
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: true,
-    }));
-    assert_eq!(sc.sub(id).scheduled_change, Some(quantity(20)));
+    sc.ok(set_auto_renew(id, true));
+    assert_eq!(sc.sub(id).scheduled_change, Some(quantity_change(20)));
     let due = sc.advance_to("2027-01-10T00:00:00Z");
     assert_eq!(renewed(&due).quantity, 20);
 }
@@ -159,9 +138,7 @@ fn ren_6_a_suspended_subscription_expires_at_its_end_date_whatever_auto_renew_wa
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
     assert!(sc.sub(id).auto_renew);
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: id,
-    }));
+    sc.ok(suspend(id));
     assert!(!sc.sub(id).auto_renew);
     assert!(sc.advance_to("2026-02-14T23:59:59Z").is_empty());
     assert_eq!(sc.sub(id).status, Status::Suspended);
@@ -187,15 +164,10 @@ fn ren_6_a_suspended_subscription_expires_at_its_end_date_whatever_auto_renew_wa
 fn ren_6_auto_renew_cannot_be_turned_on_while_suspended() {
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: id,
-    }));
+    sc.ok(suspend(id));
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::SetAutoRenew(SetAutoRenew {
-            subscription_id: id,
-            enabled: true,
-        }))
+        .when(set_auto_renew(id, true))
         .then_rejected("SubscriptionSuspended", "REN-6")
         .clone();
     assert_eq!(detail(&rej, "status"), "suspended");
@@ -208,13 +180,9 @@ fn ren_6_reactivated_before_the_end_it_follows_its_auto_renew_setting() {
     // expires normally, its data kept.
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: id,
-    }));
+    sc.ok(suspend(id));
     sc.advance_to("2026-02-14T23:59:59Z");
-    sc.ok(Command::Reactivate(Reactivate {
-        subscription_id: id,
-    }));
+    sc.ok(reactivate(id));
     let due = sc.advance_to("2026-02-15T00:00:00Z");
     assert!(matches!(
         due[0].data,
@@ -227,16 +195,9 @@ fn ren_6_reactivated_before_the_end_it_follows_its_auto_renew_setting() {
     // With auto-renew turned on again after reactivation, it renews.
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let id = sc.buy(E3, 10, P1M, Billing::Monthly);
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: id,
-    }));
-    sc.ok(Command::Reactivate(Reactivate {
-        subscription_id: id,
-    }));
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: true,
-    }));
+    sc.ok(suspend(id));
+    sc.ok(reactivate(id));
+    sc.ok(set_auto_renew(id, true));
     let due = sc.advance_to("2026-02-15T00:00:00Z");
     assert_eq!(types(&due), ["SubscriptionRenewed", "Charged"]);
 }

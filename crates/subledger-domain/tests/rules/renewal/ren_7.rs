@@ -27,17 +27,11 @@ fn busy_customer() -> Scenario {
                 subledger_domain::Role::GlobalAdmin,
             ],
         ),
-        Command::RequestTransfer(RequestTransfer {
-            customer_id: CUSTOMER,
-            source_partner_id: PARTNER_A,
-            customer_email: "it@fabrikam.example".into(),
-        }),
+        request_transfer(PARTNER_A),
     )
     .accepted();
     sc.advance_to("2026-01-12T09:00:00Z");
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: saas,
-    }));
+    sc.ok(cancel(saas));
     sc
 }
 
@@ -115,10 +109,7 @@ fn ren_7_two_instances_deciding_from_the_same_state_produce_the_same_events() {
     // The same holds for a command: decided twice from the same state with the same
     // id, the events (ids included) are identical.
     let id = *sc.state.live.iter().next().expect("a live subscription");
-    let cmd = Command::AddSeats(AddSeats {
-        subscription_id: id,
-        seats: 1,
-    });
+    let cmd = add_seats(id, 1);
     let actor = admin_a();
     let ctx = CommandContext {
         command_id: Uuid::from_u128(42),

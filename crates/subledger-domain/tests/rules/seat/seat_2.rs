@@ -11,10 +11,7 @@ fn seat_2_reduction_after_window_is_refused() {
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     // …when 3 are reduced exactly at the window's end (outside it)…
     sc.advance_to("2026-01-17T09:00:00Z");
-    let r = sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: sub,
-        seats: 3,
-    }));
+    let r = sc.when(reduce_seats(sub, 3));
     // …then it is refused with the eligible count.
     let rej = r.then_rejected("SeatReductionWindowClosed", "SEAT-2");
     assert_eq!(detail(rej, "reducible_now"), 0);
@@ -26,11 +23,8 @@ fn seat_2_reduction_one_second_before_the_window_ends_is_accepted() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     sc.advance_to("2026-01-17T08:59:59Z");
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: sub,
-        seats: 3,
-    }))
-    .then_types(&["SeatsReduced", "Credited"]);
+    sc.when(reduce_seats(sub, 3))
+        .then_types(&["SeatsReduced", "Credited"]);
     assert_eq!(sc.sub(sub).quantity, 7);
 }
 
@@ -38,12 +32,12 @@ fn seat_2_reduction_one_second_before_the_window_ends_is_accepted() {
 fn seat_2_each_batch_has_its_own_window_and_the_refusal_lists_the_eligible_ones() {
     let (mut sc, sub) = e3_ten();
     sc.advance_to("2026-01-12T10:00:00Z");
-    sc.ok(add(sub, 4));
+    sc.ok(add_seats(sub, 4));
     // The purchase's batch closed at 2026-01-17T09:00; the 4 added seats are
     // reducible until 2026-01-19T10:00.
     sc.advance_to("2026-01-17T09:00:00Z");
     let before = sc.state.clone();
-    let r = sc.when(reduce(sub, 5));
+    let r = sc.when(reduce_seats(sub, 5));
     let rej = r.then_rejected("SeatReductionWindowClosed", "SEAT-2");
     assert_eq!(detail(rej, "reducible_now"), 4);
     assert_eq!(detail(rej, "requested"), 5);
@@ -54,7 +48,7 @@ fn seat_2_each_batch_has_its_own_window_and_the_refusal_lists_the_eligible_ones(
     assert!(rej.message.contains('4') && rej.message.contains('5'));
     assert_eq!(sc.state, before, "a refused reduction writes nothing");
 
-    let r = sc.when(reduce(sub, 4));
+    let r = sc.when(reduce_seats(sub, 4));
     match &r.then_types(&["SeatsReduced", "Credited"])[0].data {
         EventData::SeatsReduced {
             seats,
@@ -77,11 +71,11 @@ fn seat_2_each_batch_has_its_own_window_and_the_refusal_lists_the_eligible_ones(
 fn seat_2_reduction_takes_from_the_newest_eligible_batches_first() {
     let (mut sc, sub) = e3_ten();
     sc.advance_to("2026-01-11T09:00:00Z");
-    sc.ok(add(sub, 4));
+    sc.ok(add_seats(sub, 4));
     sc.advance_to("2026-01-12T09:00:00Z");
-    sc.ok(add(sub, 2));
+    sc.ok(add_seats(sub, 2));
     sc.advance_to("2026-01-13T09:00:00Z");
-    let r = sc.when(reduce(sub, 5));
+    let r = sc.when(reduce_seats(sub, 5));
     match &r.then_types(&["SeatsReduced", "Credited"])[0].data {
         EventData::SeatsReduced {
             quantity_after,
@@ -110,17 +104,17 @@ fn seat_2_reduction_takes_from_the_newest_eligible_batches_first() {
     // Once the purchase's batch closed, only the one seat left of 11 January is reducible.
     sc.advance_to("2026-01-17T09:00:00Z");
     let rej = &rejected(
-        sc.when(reduce(sub, 2)),
+        sc.when(reduce_seats(sub, 2)),
         "SeatReductionWindowClosed",
         "SEAT-2",
     );
     assert_eq!(detail(rej, "reducible_now"), 1);
-    sc.when(reduce(sub, 1))
+    sc.when(reduce_seats(sub, 1))
         .then_types(&["SeatsReduced", "Credited"]);
     // And at the last batch's end nothing is.
     sc.advance_to("2026-01-18T09:00:00Z");
     let rej = &rejected(
-        sc.when(reduce(sub, 1)),
+        sc.when(reduce_seats(sub, 1)),
         "SeatReductionWindowClosed",
         "SEAT-2",
     );
@@ -134,7 +128,7 @@ fn seat_2_a_renewal_opens_one_batch_of_the_whole_quantity_at_the_renewal_instant
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1M, Billing::Monthly);
     sc.advance_to("2026-01-20T09:00:00Z");
-    sc.ok(add(sub, 2));
+    sc.ok(add_seats(sub, 2));
     // Term end date 2026-02-09 (PUR-10): renews at 2026-02-10T00:00:00Z (REN-1).
     let due = sc.advance_to("2026-02-10T00:00:00Z");
     assert!(
@@ -146,7 +140,7 @@ fn seat_2_a_renewal_opens_one_batch_of_the_whole_quantity_at_the_renewal_instant
         vec![batch(12, "2026-02-10T00:00:00Z", "2026-02-17T00:00:00Z")]
     );
     sc.advance_to("2026-02-16T23:59:59Z");
-    let r = sc.when(reduce(sub, 11));
+    let r = sc.when(reduce_seats(sub, 11));
     match &r.then_types(&["SeatsReduced", "Credited"])[0].data {
         EventData::SeatsReduced { taken_from, .. } => assert_eq!(
             taken_from,
@@ -164,7 +158,7 @@ fn seat_2_the_renewal_batch_closes_seven_days_after_the_renewal_instant() {
     sc.advance_to("2026-02-17T00:00:00Z");
     let before = sc.state.clone();
     let rej = &rejected(
-        sc.when(reduce(sub, 1)),
+        sc.when(reduce_seats(sub, 1)),
         "SeatReductionWindowClosed",
         "SEAT-2",
     );
@@ -207,14 +201,14 @@ proptest! {
                     sc.advance(to);
                 }
                 Op::Add(n) => {
-                    sc.when(add(sub, n)).accepted();
+                    sc.when(add_seats(sub, n)).accepted();
                     model.push((n, sc.now));
                     quantity += n;
                 }
                 Op::Reduce(n) => {
                     let now = sc.now;
                     let eligible: u32 = model.iter().filter(|b| now < b.1 + week).map(|b| b.0).sum();
-                    let r = sc.when(reduce(sub, n));
+                    let r = sc.when(reduce_seats(sub, n));
                     if n >= quantity {
                         r.then_rejected("QuantityBelowMinimum", "SEAT-3");
                     } else if n > eligible {

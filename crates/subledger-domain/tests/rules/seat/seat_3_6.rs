@@ -8,7 +8,7 @@ use super::*;
 #[test]
 fn seat_3_a_reduction_may_leave_exactly_one_seat() {
     let (mut sc, sub) = e3_ten();
-    sc.when(reduce(sub, 9))
+    sc.when(reduce_seats(sub, 9))
         .then_types(&["SeatsReduced", "Credited"]);
     assert_eq!(sc.sub(sub).quantity, 1);
     assert_eq!(sc.sub(sub).status, Status::Active);
@@ -18,14 +18,22 @@ fn seat_3_a_reduction_may_leave_exactly_one_seat() {
 fn seat_3_reducing_to_zero_is_refused_and_points_to_cancellation() {
     let (mut sc, sub) = e3_ten();
     let before = sc.state.clone();
-    let rej = &rejected(sc.when(reduce(sub, 10)), "QuantityBelowMinimum", "SEAT-3");
+    let rej = &rejected(
+        sc.when(reduce_seats(sub, 10)),
+        "QuantityBelowMinimum",
+        "SEAT-3",
+    );
     assert_eq!(detail(rej, "quantity"), 10);
     assert_eq!(detail(rej, "requested"), 10);
     assert_eq!(detail(rej, "minimum"), 1);
     assert!(rej.message.contains("cancellation"), "{}", rej.message);
     assert_eq!(sc.state, before);
     // More than the quantity is refused the same way, before any window check.
-    let rej = &rejected(sc.when(reduce(sub, 11)), "QuantityBelowMinimum", "SEAT-3");
+    let rej = &rejected(
+        sc.when(reduce_seats(sub, 11)),
+        "QuantityBelowMinimum",
+        "SEAT-3",
+    );
     assert_eq!(detail(rej, "requested"), 11);
     assert_eq!(sc.state, before);
 }
@@ -33,10 +41,10 @@ fn seat_3_reducing_to_zero_is_refused_and_points_to_cancellation() {
 #[test]
 fn seat_3_after_a_partial_reduction_the_last_seat_still_stays() {
     let (mut sc, sub) = e3_ten();
-    sc.ok(reduce(sub, 6));
-    sc.when(reduce(sub, 4))
+    sc.ok(reduce_seats(sub, 6));
+    sc.when(reduce_seats(sub, 4))
         .then_rejected("QuantityBelowMinimum", "SEAT-3");
-    sc.when(reduce(sub, 3))
+    sc.when(reduce_seats(sub, 3))
         .then_types(&["SeatsReduced", "Credited"]);
     assert_eq!(sc.sub(sub).quantity, 1);
 }
@@ -47,7 +55,7 @@ fn seat_3_after_a_partial_reduction_the_last_seat_still_stays() {
 fn seat_4_a_same_day_reduction_credits_all_but_one_day() {
     let (mut sc, sub) = e3_ten();
     sc.advance_to("2026-01-10T18:00:00Z");
-    let r = sc.when(reduce(sub, 3));
+    let r = sc.when(reduce_seats(sub, 3));
     r.then_types(&["SeatsReduced", "Credited"]);
     // days_used = 1: 3360 × 3 × 30 / 31 = 9754.84 → 9755.
     assert_eq!(r.amounts(), vec![-9755]);
@@ -61,7 +69,7 @@ fn seat_4_a_same_day_reduction_credits_all_but_one_day() {
 fn seat_4_credit_is_the_seats_charge_minus_the_days_used() {
     let (mut sc, sub) = e3_ten();
     sc.advance_to("2026-01-12T08:00:00Z");
-    let r = sc.when(reduce(sub, 3));
+    let r = sc.when(reduce_seats(sub, 3));
     // days_used = 10..12 Jan = 3: 3360 × 3 × 28 / 31 = 9104.52 → 9105.
     assert_eq!(r.amounts(), vec![-9105]);
     assert_eq!(r.billing()[0].1.days_charged, 28);
@@ -72,7 +80,7 @@ fn seat_4_annual_billing_credits_the_unused_days_of_the_year() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Annual);
     sc.advance_to("2026-01-14T09:00:00Z");
-    let r = sc.when(reduce(sub, 2));
+    let r = sc.when(reduce_seats(sub, 2));
     // 365-day period, 5 days used: 40320 × 2 × 360 / 365 = 79535.34 → 79535.
     assert_eq!(r.amounts(), vec![-79535]);
 }
@@ -82,7 +90,7 @@ fn seat_4_a_reduction_after_renewal_credits_the_renewal_period() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1M, Billing::Monthly);
     sc.advance_to("2026-02-12T09:00:00Z");
-    let r = sc.when(reduce(sub, 2));
+    let r = sc.when(reduce_seats(sub, 2));
     // New period 2026-02-10..2026-03-09 (28 days), 3 used, P1M price 40.32:
     // 4032 × 2 × 25 / 28 = 7200.
     assert_eq!(r.amounts(), vec![-7200]);
@@ -97,9 +105,9 @@ fn seat_4_a_reduction_after_renewal_credits_the_renewal_period() {
 fn seat_4_seats_added_and_reduced_the_same_day_cost_one_day() {
     let (mut sc, sub) = e3_ten();
     sc.advance_to("2026-01-20T09:00:00Z");
-    let charged = sc.when(add(sub, 5)).amounts();
+    let charged = sc.when(add_seats(sub, 5)).amounts();
     sc.advance_to("2026-01-20T17:00:00Z");
-    let credited = sc.when(reduce(sub, 5)).amounts();
+    let credited = sc.when(reduce_seats(sub, 5)).amounts();
     // Charged 21 days (11381), credited 20 (3360 × 5 × 20 / 31 = 10838.71 → 10839):
     // the day of use is paid.
     assert_eq!(charged, vec![11381]);
@@ -112,7 +120,7 @@ fn seat_4_seats_added_and_reduced_the_same_day_cost_one_day() {
 fn seat_5_refundable_seats_lists_each_batch_and_the_total() {
     let (mut sc, sub) = e3_ten();
     sc.advance_to("2026-01-12T10:00:00Z");
-    sc.ok(add(sub, 5));
+    sc.ok(add_seats(sub, 5));
     let now = sc.now;
     let view = RefundableSeats::of(sc.sub(sub), now);
     assert_eq!(
@@ -137,9 +145,9 @@ fn seat_5_refundable_seats_lists_each_batch_and_the_total() {
         view
     );
     // And the total is exactly what a reduction accepts.
-    sc.when(reduce(sub, 15))
+    sc.when(reduce_seats(sub, 15))
         .then_rejected("QuantityBelowMinimum", "SEAT-3");
-    sc.when(reduce(sub, 14))
+    sc.when(reduce_seats(sub, 14))
         .then_types(&["SeatsReduced", "Credited"]);
 }
 
@@ -147,7 +155,7 @@ fn seat_5_refundable_seats_lists_each_batch_and_the_total() {
 fn seat_5_batches_leave_the_view_when_their_window_closes() {
     let (mut sc, sub) = e3_ten();
     sc.advance_to("2026-01-12T10:00:00Z");
-    sc.ok(add(sub, 5));
+    sc.ok(add_seats(sub, 5));
     sc.advance_to("2026-01-17T09:00:00Z");
     let view = RefundableSeats::of(sc.sub(sub), sc.now);
     assert_eq!(
@@ -171,18 +179,12 @@ fn seat_5_batches_leave_the_view_when_their_window_closes() {
 #[test]
 fn seat_5_suspended_cancelled_and_trial_subscriptions_have_none_refundable() {
     let (mut sc, sub) = e3_ten();
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: sub,
-    }));
+    sc.ok(suspend(sub));
     let view = RefundableSeats::of(sc.sub(sub), sc.now);
     assert_eq!((view.total, view.batches.len()), (0, 0));
-    sc.ok(Command::Reactivate(Reactivate {
-        subscription_id: sub,
-    }));
+    sc.ok(reactivate(sub));
     assert_eq!(RefundableSeats::of(sc.sub(sub), sc.now).total, 9);
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: sub,
-    }));
+    sc.ok(cancel(sub));
     let view = RefundableSeats::of(sc.sub(sub), sc.now);
     assert_eq!((view.total, view.batches.len()), (0, 0));
 
@@ -199,9 +201,9 @@ fn seat_6_no_seat_changes_during_a_trial() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let trial = sc.buy_item(trial_item("m365-business-premium"));
     let before = sc.state.clone();
-    sc.when(add(trial, 1))
+    sc.when(add_seats(trial, 1))
         .then_rejected("TrialNotModifiable", "TRI-3");
-    sc.when(reduce(trial, 1))
+    sc.when(reduce_seats(trial, 1))
         .then_rejected("TrialNotModifiable", "TRI-3");
     assert_eq!(sc.state, before);
     assert_eq!(sc.sub(trial).quantity, 25);
@@ -210,35 +212,34 @@ fn seat_6_no_seat_changes_during_a_trial() {
 #[test]
 fn seat_6_no_seat_changes_while_suspended_even_inside_the_window() {
     let (mut sc, sub) = e3_ten();
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: sub,
-    }));
+    sc.ok(suspend(sub));
     let before = sc.state.clone();
-    let rej = &rejected(sc.when(add(sub, 1)), "SubscriptionSuspended", "SEAT-6");
+    let rej = &rejected(
+        sc.when(add_seats(sub, 1)),
+        "SubscriptionSuspended",
+        "SEAT-6",
+    );
     assert_eq!(detail(rej, "status"), "suspended");
-    sc.when(reduce(sub, 1))
+    sc.when(reduce_seats(sub, 1))
         .then_rejected("SubscriptionSuspended", "SEAT-6");
     assert_eq!(sc.state, before);
     // Reactivated, its seats can change again (the purchase batch is still open).
-    sc.ok(Command::Reactivate(Reactivate {
-        subscription_id: sub,
-    }));
-    sc.when(reduce(sub, 1))
+    sc.ok(reactivate(sub));
+    sc.when(reduce_seats(sub, 1))
         .then_types(&["SeatsReduced", "Credited"]);
-    sc.when(add(sub, 2)).then_types(&["SeatsAdded", "Charged"]);
+    sc.when(add_seats(sub, 2))
+        .then_types(&["SeatsAdded", "Charged"]);
     assert_eq!(sc.sub(sub).quantity, 11);
 }
 
 #[test]
 fn seat_6_no_seat_changes_once_cancelled() {
     let (mut sc, sub) = e3_ten();
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: sub,
-    }));
+    sc.ok(cancel(sub));
     let before = sc.state.clone();
-    sc.when(add(sub, 1))
+    sc.when(add_seats(sub, 1))
         .then_rejected("SubscriptionCancelled", "CAN-5");
-    sc.when(reduce(sub, 1))
+    sc.when(reduce_seats(sub, 1))
         .then_rejected("SubscriptionCancelled", "CAN-5");
     assert_eq!(sc.state, before);
 }
@@ -252,14 +253,15 @@ fn seat_6_no_seat_changes_once_expired() {
     });
     // Term end 2026-02-09: one second before its end it still takes seats…
     sc.advance_to("2026-02-09T23:59:59Z");
-    sc.when(add(sub, 1)).then_types(&["SeatsAdded", "Charged"]);
+    sc.when(add_seats(sub, 1))
+        .then_types(&["SeatsAdded", "Charged"]);
     // …at 2026-02-10T00:00:00Z it expires, and then it does not.
     sc.advance_to("2026-02-10T00:00:00Z");
     assert_eq!(sc.sub(sub).status, Status::Expired);
     let before = sc.state.clone();
-    sc.when(add(sub, 1))
+    sc.when(add_seats(sub, 1))
         .then_rejected("SubscriptionExpired", "REN-3");
-    sc.when(reduce(sub, 1))
+    sc.when(reduce_seats(sub, 1))
         .then_rejected("SubscriptionExpired", "REN-3");
     assert_eq!(sc.state, before);
     assert_eq!(sc.sub(sub).quantity, 11);
@@ -272,16 +274,13 @@ fn seat_6_no_seat_changes_once_expired() {
 fn short_coterminous_period() -> (Scenario, Uuid) {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1M, Billing::Monthly);
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: sub,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: None,
-            term: None,
-            billing: None,
+    sc.ok(schedule(
+        sub,
+        ScheduledChange {
             coterm_date: Some(date("2026-02-20")),
+            ..Default::default()
         },
-    }));
+    ));
     let due = sc.advance_to("2026-02-10T00:00:00Z");
     let charged: Vec<i64> = due
         .iter()
@@ -299,7 +298,7 @@ fn short_coterminous_period() -> (Scenario, Uuid) {
 fn seat_4_in_a_short_coterminous_period_the_credit_never_exceeds_the_seats_charge() {
     let (mut sc, sub) = short_coterminous_period();
     sc.advance_to("2026-02-12T09:00:00Z");
-    let r = sc.when(reduce(sub, 2));
+    let r = sc.when(reduce_seats(sub, 2));
     // The 2 seats were charged 4032 × 2 × 11 / 28 = 3168 for the period; 3 of its
     // 11 days are used, so 8 days' worth comes back: 4032 × 2 × 8 / 28 = 2304.
     assert_eq!(r.amounts(), vec![-2304]);
@@ -310,7 +309,7 @@ fn seat_4_in_a_short_coterminous_period_the_credit_never_exceeds_the_seats_charg
 fn seat_1_in_a_short_coterminous_period_an_addition_pays_the_same_daily_rate() {
     let (mut sc, sub) = short_coterminous_period();
     sc.advance_to("2026-02-12T09:00:00Z");
-    let r = sc.when(add(sub, 2));
+    let r = sc.when(add_seats(sub, 2));
     // 9 days left of the 11-day period, at the period's daily rate (a seat costs
     // 4032 / 28 a day, as the period charge did): 4032 × 2 × 9 / 28 = 2592.
     assert_eq!(r.amounts(), vec![2592]);

@@ -5,8 +5,7 @@ mod sus_3_5;
 
 use std::collections::BTreeSet;
 use subledger_domain::command::{
-    Cancel, Command, CopyDownloadLink, DownloadSoftware, PurchaseItem, Reactivate, RevealKey,
-    ScheduleChange, ScheduledChange, SetAutoRenew, Suspend,
+    Command, CopyDownloadLink, DownloadSoftware, PurchaseItem, RevealKey, SetAutoRenew,
 };
 
 use crate::support::*;
@@ -14,34 +13,8 @@ use subledger_domain::calendar::Billing;
 use subledger_domain::event::{BillingReason, ClearReason, EventData, ExpiryReason};
 use subledger_domain::state::Status;
 use subledger_domain::view::SubscriptionView;
-use subledger_domain::{CommandContext, Rejection, Role, decide, invariants, time};
+use subledger_domain::{CommandContext, Role, decide, invariants, time};
 use uuid::Uuid;
-
-#[track_caller]
-fn rejected(o: Outcome, code: &str, rule: &str) -> Rejection {
-    o.then_rejected(code, rule).clone()
-}
-
-fn suspend(subscription_id: Uuid) -> Command {
-    Command::Suspend(Suspend { subscription_id })
-}
-
-fn reactivate(subscription_id: Uuid) -> Command {
-    Command::Reactivate(Reactivate { subscription_id })
-}
-
-fn schedule_quantity(subscription_id: Uuid, quantity: u32) -> Command {
-    Command::ScheduleChange(ScheduleChange {
-        subscription_id,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(quantity),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    })
-}
 
 fn reveal(subscription_id: Uuid) -> Command {
     Command::RevealKey(RevealKey {
@@ -51,13 +24,6 @@ fn reveal(subscription_id: Uuid) -> Command {
         language: None,
         os: None,
     })
-}
-
-/// 10 seats of M365 E3, P1Y billed monthly, bought 2026-01-10 09:00.
-fn e3_ten() -> (Scenario, Uuid) {
-    let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
-    let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
-    (sc, sub)
 }
 
 /// 10 seats of M365 E3 on a one-month term: ends 2026-02-09, renews or ends at

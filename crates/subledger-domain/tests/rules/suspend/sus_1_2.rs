@@ -96,9 +96,7 @@ fn sus_1_suspending_twice_is_refused_and_writes_nothing() {
 #[test]
 fn sus_1_only_active_subscriptions_can_be_suspended() {
     let (mut sc, sub) = e3_ten();
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: sub,
-    }));
+    sc.ok(cancel(sub));
     rejected(sc.when(suspend(sub)), "SubscriptionCancelled", "CAN-5");
 
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
@@ -173,12 +171,7 @@ fn sus_2_reactivating_does_not_turn_auto_renew_back_on() {
 fn sus_2_auto_renew_can_be_turned_on_again_only_after_reactivation() {
     let (mut sc, sub) = e3_monthly_term();
     sc.ok(suspend(sub));
-    let enable = || {
-        Command::SetAutoRenew(SetAutoRenew {
-            subscription_id: sub,
-            enabled: true,
-        })
-    };
+    let enable = || set_auto_renew(sub, true);
     let before = sc.state.clone();
     rejected(sc.when(enable()), "SubscriptionSuspended", "REN-6");
     assert_eq!(sc.state, before);

@@ -217,9 +217,7 @@ fn sus_4_only_a_suspended_subscription_can_be_reactivated() {
     let rej = &rejected(sc.when(reactivate(sub)), "NotSuspended", "SUS-4");
     assert_eq!(detail(rej, "status"), "active");
     assert_eq!(sc.state, before);
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: sub,
-    }));
+    sc.ok(cancel(sub));
     rejected(sc.when(reactivate(sub)), "SubscriptionCancelled", "CAN-5");
 }
 

@@ -11,9 +11,8 @@ mod trf_3_5;
 use crate::support::*;
 use subledger_domain::calendar::Billing;
 use subledger_domain::command::{
-    AcceptRelationship, AcceptTransfer, AddSeats, Cancel, Command, KeyType, Reactivate,
-    ReduceSeats, RejectTransfer, RequestRelationship, RequestTransfer, RevealKey, SetAutoRenew,
-    Suspend,
+    AcceptRelationship, Command, KeyType, RejectTransfer, RequestRelationship, RequestTransfer,
+    RevealKey,
 };
 use subledger_domain::event::{BillingReason, Event, EventData, Origin};
 use subledger_domain::state::{Status, TransferStatus};
@@ -23,32 +22,6 @@ use uuid::Uuid;
 
 const E3: &str = "m365-e3";
 const E3_MONTHLY: i64 = 3360;
-const EMAIL: &str = "it@fabrikam.example";
-
-fn request(source: Uuid) -> Command {
-    Command::RequestTransfer(RequestTransfer {
-        customer_id: CUSTOMER,
-        source_partner_id: source,
-        customer_email: EMAIL.into(),
-    })
-}
-
-fn accept(transfer_id: Uuid, subs: &[Uuid]) -> Command {
-    Command::AcceptTransfer(AcceptTransfer {
-        transfer_id,
-        subscription_ids: subs.to_vec(),
-    })
-}
-
-fn transfer_id(events: &[Event]) -> Uuid {
-    events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::TransferRequested { transfer_id, .. } => Some(*transfer_id),
-            _ => None,
-        })
-        .expect("TransferRequested")
-}
 
 fn new_ids(events: &[Event]) -> Vec<Uuid> {
     events
@@ -70,6 +43,9 @@ fn requested() -> (Scenario, Uuid, Uuid) {
     let sub = sc.buy(E3, 10, P1Y, Billing::Monthly);
     sc.relate(PARTNER_B);
     sc.advance_to("2026-01-20T10:00:00Z");
-    let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
+    let t = transfer_id(
+        sc.when_as(&admin_b(), request_transfer(PARTNER_A))
+            .accepted(),
+    );
     (sc, sub, t)
 }

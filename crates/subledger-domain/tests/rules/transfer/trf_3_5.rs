@@ -8,7 +8,7 @@ use super::*;
 fn trf_3_a_new_subscription_under_the_target_and_the_old_one_transferred() {
     let (mut sc, sub, t) = requested();
     let old = sc.sub(sub).clone();
-    let events = sc.ok(accept(t, &[sub]));
+    let events = sc.ok(accept_transfer(t, &[sub]));
     let new_id = new_ids(&events)[0];
     match &events[0].data {
         EventData::SubscriptionCreated(c) => {
@@ -73,8 +73,11 @@ fn trf_3_auto_renew_off_moves_as_it_is() {
     it.auto_renew = false;
     let sub = sc.buy_item(it);
     sc.relate(PARTNER_B);
-    let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
-    let new_id = new_ids(&sc.ok(accept(t, &[sub])))[0];
+    let t = transfer_id(
+        sc.when_as(&admin_b(), request_transfer(PARTNER_A))
+            .accepted(),
+    );
+    let new_id = new_ids(&sc.ok(accept_transfer(t, &[sub])))[0];
     let new = sc.sub(new_id);
     assert!(!new.auto_renew);
     assert_eq!(new.billing, Billing::Annual);
@@ -88,26 +91,14 @@ fn trf_3_auto_renew_off_moves_as_it_is() {
 #[test]
 fn trf_3_the_transferred_subscription_behaves_as_cancelled() {
     let (mut sc, sub, t) = requested();
-    sc.ok(accept(t, &[sub]));
+    sc.ok(accept_transfer(t, &[sub]));
     let before = sc.state.clone();
     for cmd in [
-        Command::AddSeats(AddSeats {
-            subscription_id: sub,
-            seats: 1,
-        }),
-        Command::Suspend(Suspend {
-            subscription_id: sub,
-        }),
-        Command::Reactivate(Reactivate {
-            subscription_id: sub,
-        }),
-        Command::Cancel(Cancel {
-            subscription_id: sub,
-        }),
-        Command::SetAutoRenew(SetAutoRenew {
-            subscription_id: sub,
-            enabled: true,
-        }),
+        add_seats(sub, 1),
+        suspend(sub),
+        reactivate(sub),
+        cancel(sub),
+        set_auto_renew(sub, true),
     ] {
         let rej = sc
             .when(cmd)
@@ -126,8 +117,11 @@ fn trf_3_keys_of_a_transferred_software_subscription_are_revoked() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("windows-server-2022-standard", 2, P1Y, Billing::Annual);
     sc.relate(PARTNER_B);
-    let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
-    let new_id = new_ids(&sc.ok(accept(t, &[sub])))[0];
+    let t = transfer_id(
+        sc.when_as(&admin_b(), request_transfer(PARTNER_A))
+            .accepted(),
+    );
+    let new_id = new_ids(&sc.ok(accept_transfer(t, &[sub])))[0];
     assert!(sc.sub(sub).keys_revoked);
     sc.when(Command::RevealKey(RevealKey {
         subscription_id: sub,
@@ -145,31 +139,16 @@ fn trf_3_keys_of_a_transferred_software_subscription_are_revoked() {
 #[test]
 fn trf_3_each_partner_sees_only_its_own_side() {
     let (mut sc, sub, t) = requested();
-    let new_id = new_ids(&sc.ok(accept(t, &[sub])))[0];
+    let new_id = new_ids(&sc.ok(accept_transfer(t, &[sub])))[0];
     let before = sc.state.clone();
     // A no longer manages the new subscription; B never managed the old one.
-    sc.when(Command::AddSeats(AddSeats {
-        subscription_id: new_id,
-        seats: 1,
-    }))
-    .then_rejected("NotFound", "GEN-2");
-    sc.when_as(
-        &admin_b(),
-        Command::AddSeats(AddSeats {
-            subscription_id: sub,
-            seats: 1,
-        }),
-    )
-    .then_rejected("NotFound", "GEN-2");
+    sc.when(add_seats(new_id, 1))
+        .then_rejected("NotFound", "GEN-2");
+    sc.when_as(&admin_b(), add_seats(sub, 1))
+        .then_rejected("NotFound", "GEN-2");
     assert_eq!(sc.state, before);
-    sc.when_as(
-        &admin_b(),
-        Command::AddSeats(AddSeats {
-            subscription_id: new_id,
-            seats: 1,
-        }),
-    )
-    .then_types(&["SeatsAdded", "Charged"]);
+    sc.when_as(&admin_b(), add_seats(new_id, 1))
+        .then_types(&["SeatsAdded", "Charged"]);
 }
 
 #[test]
@@ -179,8 +158,11 @@ fn trf_3_neither_side_gets_a_cancellation_window() {
     let sub = sc.buy(E3, 10, P1Y, Billing::Monthly);
     sc.relate(PARTNER_B);
     sc.advance_to("2026-01-11T09:00:00Z");
-    let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
-    let events = sc.ok(accept(t, &[sub]));
+    let t = transfer_id(
+        sc.when_as(&admin_b(), request_transfer(PARTNER_A))
+            .accepted(),
+    );
+    let events = sc.ok(accept_transfer(t, &[sub]));
     let new_id = new_ids(&events)[0];
     match &events[0].data {
         EventData::SubscriptionCreated(c) => {
@@ -194,23 +176,12 @@ fn trf_3_neither_side_gets_a_cancellation_window() {
     assert_eq!(v.refundable_seats.total, 0);
     let before = sc.state.clone();
     let rej = sc
-        .when_as(
-            &admin_b(),
-            Command::Cancel(Cancel {
-                subscription_id: new_id,
-            }),
-        )
+        .when_as(&admin_b(), cancel(new_id))
         .then_rejected("CancellationWindowClosed", "CAN-1")
         .clone();
     assert_eq!(detail(&rej, "window_closed_at"), &serde_json::Value::Null);
-    sc.when_as(
-        &admin_b(),
-        Command::ReduceSeats(ReduceSeats {
-            subscription_id: new_id,
-            seats: 1,
-        }),
-    )
-    .then_rejected("SeatReductionWindowClosed", "SEAT-2");
+    sc.when_as(&admin_b(), reduce_seats(new_id, 1))
+        .then_rejected("SeatReductionWindowClosed", "SEAT-2");
     assert_eq!(sc.state, before);
 }
 
@@ -222,7 +193,7 @@ fn trf_4_the_source_is_credited_and_the_target_charged_for_the_unused_days() {
     // Accepted on 2026-01-22: 13 of the 31 days used, 18 unused:
     // 33.60 × 10 × 18 / 31 = 195.0968 → 19510 each way.
     sc.advance_to("2026-01-22T10:00:00Z");
-    let out = sc.when(accept(t, &[sub]));
+    let out = sc.when(accept_transfer(t, &[sub]));
     assert_eq!(
         out.amounts(),
         vec![
@@ -270,9 +241,12 @@ fn trf_4_an_annual_plan_moves_the_rest_of_its_year() {
     let sub = sc.buy(E3, 2, P1Y, Billing::Annual);
     sc.relate(PARTNER_B);
     sc.advance_to("2026-02-20T10:00:00Z");
-    let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
+    let t = transfer_id(
+        sc.when_as(&admin_b(), request_transfer(PARTNER_A))
+            .accepted(),
+    );
     sc.advance_to("2026-03-01T10:00:00Z");
-    let out = sc.when(accept(t, &[sub]));
+    let out = sc.when(accept_transfer(t, &[sub]));
     assert_eq!(
         out.amounts(),
         vec![-rhu(40320 * 2 * 314, 365), rhu(40320 * 2 * 314, 365)]
@@ -284,7 +258,7 @@ fn trf_4_an_annual_plan_moves_the_rest_of_its_year() {
 fn trf_4_on_the_last_day_of_a_period_no_money_moves() {
     let (mut sc, sub, t) = requested();
     sc.advance_to("2026-02-09T18:00:00Z");
-    sc.when(accept(t, &[sub])).then_types(&[
+    sc.when(accept_transfer(t, &[sub])).then_types(&[
         "SubscriptionCreated",
         "SubscriptionTransferred",
         "TransferAccepted",
@@ -297,10 +271,10 @@ fn trf_4_on_the_last_day_of_a_period_no_money_moves() {
 fn trf_5_a_request_is_answered_once() {
     let (mut sc, sub, t) = requested();
     let second = sc.buy(E3, 1, P1Y, Billing::Monthly);
-    sc.ok(accept(t, &[sub]));
+    sc.ok(accept_transfer(t, &[sub]));
     let before = sc.state.clone();
     let rej = sc
-        .when(accept(t, &[second]))
+        .when(accept_transfer(t, &[second]))
         .then_rejected("TransferNotPending", "TRF-5")
         .clone();
     assert_eq!(detail(&rej, "status"), "accepted");
@@ -312,7 +286,7 @@ fn trf_5_a_request_is_answered_once() {
     sc.ok(Command::RejectTransfer(RejectTransfer { transfer_id: t }));
     let before = sc.state.clone();
     let rej = sc
-        .when(accept(t, &[sub]))
+        .when(accept_transfer(t, &[sub]))
         .then_rejected("TransferNotPending", "TRF-5")
         .clone();
     assert_eq!(detail(&rej, "status"), "rejected");
@@ -344,7 +318,7 @@ fn trf_5_an_unanswered_request_expires_after_30_days() {
     assert!(sc.state.pending_transfers.is_empty());
     let before = sc.state.clone();
     let rej = sc
-        .when(accept(t, &[sub]))
+        .when(accept_transfer(t, &[sub]))
         .then_rejected("TransferExpired", "TRF-5")
         .clone();
     assert_eq!(detail(&rej, "expired_at"), "2026-02-19T10:00:00Z");
@@ -359,7 +333,7 @@ fn trf_5_an_unanswered_request_expires_after_30_days() {
 fn trf_5_a_request_can_be_accepted_one_second_before_it_expires() {
     let (mut sc, sub, t) = requested();
     sc.advance_to("2026-02-19T09:59:59Z");
-    sc.when(accept(t, &[sub])).accepted();
+    sc.when(accept_transfer(t, &[sub])).accepted();
     assert_eq!(sc.state.transfers[&t].status, TransferStatus::Accepted);
     // Answered, it does not expire later.
     let due = sc.advance_to("2026-03-01T00:00:00Z");
@@ -380,7 +354,7 @@ fn trf_5_an_expired_request_is_refused_even_before_the_ledger_recorded_the_expir
         now: at("2026-02-19T10:00:00Z"),
         key_fingerprint: None,
     };
-    let rej = subledger_domain::decide(&sc.state, &accept(t, &[sub]), &ctx, &sc.catalog)
+    let rej = subledger_domain::decide(&sc.state, &accept_transfer(t, &[sub]), &ctx, &sc.catalog)
         .expect_err("expired");
     assert_eq!(
         (rej.code.as_str(), rej.rule.as_str()),
@@ -398,12 +372,12 @@ fn trf_3_a_scheduled_marketplace_cancellation_moves_with_the_subscription() {
     let sub = sc.buy("isv-saas-monthly", 5, P1M, Billing::Monthly);
     sc.relate(PARTNER_B);
     sc.advance_to("2026-01-12T09:00:00Z");
-    sc.when(Command::Cancel(Cancel {
-        subscription_id: sub,
-    }))
-    .then_types(&["CancellationScheduled"]);
-    let t = transfer_id(sc.when_as(&admin_b(), request(PARTNER_A)).accepted());
-    let events = sc.when(accept(t, &[sub])).accepted().clone();
+    sc.when(cancel(sub)).then_types(&["CancellationScheduled"]);
+    let t = transfer_id(
+        sc.when_as(&admin_b(), request_transfer(PARTNER_A))
+            .accepted(),
+    );
+    let events = sc.when(accept_transfer(t, &[sub])).accepted().clone();
     let new = new_ids(&events)[0];
     assert!(sc.sub(new).cancel_at_term_end);
     assert_eq!(sc.sub(new).partner_id, PARTNER_B);

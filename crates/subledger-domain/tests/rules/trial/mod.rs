@@ -10,11 +10,8 @@ mod tri_4_6;
 
 use crate::support::*;
 use subledger_domain::calendar::{Billing, Term};
-use subledger_domain::command::{
-    AddSeats, Cancel, Command, ConvertTrial, PurchaseItem, Reactivate, ReduceSeats, ScheduleChange,
-    ScheduledChange, SetAutoRenew, Suspend,
-};
-use subledger_domain::event::{BillingReason, ClearReason, Event, EventData, ExpiryReason, Origin};
+use subledger_domain::command::{Command, ConvertTrial, ScheduledChange};
+use subledger_domain::event::{BillingReason, ClearReason, EventData, ExpiryReason, Origin};
 use subledger_domain::state::Status;
 use subledger_domain::view::SubscriptionView;
 use subledger_domain::{Role, invariants};
@@ -23,12 +20,6 @@ use uuid::Uuid;
 const PREMIUM: &str = "m365-business-premium";
 const PREMIUM_P1Y_MONTHLY: i64 = 2060;
 const PREMIUM_P1Y_ANNUAL: i64 = 24720;
-
-fn trial_item(product: &str) -> PurchaseItem {
-    let mut it = item(product, 25, P1M, Billing::Monthly);
-    it.trial = true;
-    it
-}
 
 fn with_trial() -> (Scenario, Uuid) {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
@@ -59,8 +50,4 @@ fn convert_into(id: Uuid, target: Uuid) -> Command {
         term: None,
         billing: None,
     })
-}
-
-fn types(events: &[Event]) -> Vec<&'static str> {
-    events.iter().map(|e| e.data.type_name()).collect()
 }

@@ -123,26 +123,17 @@ fn tri_2_a_converted_trial_is_a_normal_paid_subscription() {
     sc.advance_to("2026-02-10T00:00:00Z");
     // Its new term opens the usual windows (REN-2).
     sc.advance_to("2026-02-16T23:59:59Z");
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: id,
-        seats: 5,
-    }))
-    .then_types(&["SeatsReduced", "Credited"]);
-    sc.when(Command::AddSeats(AddSeats {
-        subscription_id: id,
-        seats: 1,
-    }))
-    .then_types(&["SeatsAdded", "Charged"]);
+    sc.when(reduce_seats(id, 5))
+        .then_types(&["SeatsReduced", "Credited"]);
+    sc.when(add_seats(id, 1))
+        .then_types(&["SeatsAdded", "Charged"]);
     assert_eq!(sc.sub(id).quantity, 21);
 }
 
 #[test]
 fn tri_2_with_auto_renew_off_the_trial_expires() {
     let (mut sc, id) = with_trial();
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: false,
-    }));
+    sc.ok(set_auto_renew(id, false));
     assert!(sc.advance_to("2026-02-09T23:59:59Z").is_empty());
     let due = sc.advance_to("2026-02-10T00:00:00Z");
     assert_eq!(types(&due), ["SubscriptionExpired"]);
@@ -164,16 +155,7 @@ fn tri_2_with_auto_renew_off_the_trial_expires() {
 #[test]
 fn tri_2_a_scheduled_conversion_may_use_fewer_than_25_seats() {
     let (mut sc, id) = with_trial();
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: id,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(10),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    }));
+    sc.ok(schedule_quantity(id, 10));
     // The trial itself keeps its 25 seats until the end.
     assert_eq!(sc.sub(id).quantity, 25);
     let due = sc.advance_to("2026-02-10T00:00:00Z");
@@ -200,16 +182,13 @@ fn tri_2_a_scheduled_conversion_may_use_fewer_than_25_seats() {
 #[test]
 fn tri_2_a_scheduled_conversion_may_choose_annual_billing() {
     let (mut sc, id) = with_trial();
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: id,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: None,
-            term: None,
+    sc.ok(schedule(
+        id,
+        ScheduledChange {
             billing: Some(Billing::Annual),
-            coterm_date: None,
+            ..Default::default()
         },
-    }));
+    ));
     let due = sc.advance_to("2026-02-10T00:00:00Z");
     let s = sc.sub(id);
     assert_eq!((s.term, s.billing, s.quantity), (P1Y, Billing::Annual, 25));
@@ -229,16 +208,13 @@ fn tri_2_a_scheduled_conversion_is_checked_against_the_paid_p1y_term() {
     // another month: a coterm date in December 2026 fits it.
     let (mut sc, id) = with_trial();
     let coterm = |d: &str| {
-        Command::ScheduleChange(ScheduleChange {
-            subscription_id: id,
-            change: ScheduledChange {
-                product_id: None,
-                quantity: None,
-                term: None,
-                billing: None,
+        schedule(
+            id,
+            ScheduledChange {
                 coterm_date: Some(date(d)),
+                ..Default::default()
             },
-        })
+        )
     };
     let rej = sc
         .when(coterm("2027-02-10"))
@@ -260,18 +236,12 @@ fn tri_3_the_quantity_of_a_trial_cannot_change() {
     sc.advance_to("2026-01-11T09:00:00Z");
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::AddSeats(AddSeats {
-            subscription_id: id,
-            seats: 5,
-        }))
+        .when(add_seats(id, 5))
         .then_rejected("TrialNotModifiable", "TRI-3")
         .clone();
     assert_eq!(detail(&rej, "trial_ends_on"), "2026-02-09");
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: id,
-        seats: 5,
-    }))
-    .then_rejected("TrialNotModifiable", "TRI-3");
+    sc.when(reduce_seats(id, 5))
+        .then_rejected("TrialNotModifiable", "TRI-3");
     assert_eq!(sc.state, before);
     assert_eq!(sc.sub(id).quantity, 25);
 }
@@ -280,18 +250,12 @@ fn tri_3_the_quantity_of_a_trial_cannot_change() {
 fn tri_3_the_status_of_a_trial_cannot_change() {
     let (mut sc, id) = with_trial();
     let before = sc.state.clone();
-    sc.when(Command::Suspend(Suspend {
-        subscription_id: id,
-    }))
-    .then_rejected("TrialNotModifiable", "SUS-5");
-    sc.when(Command::Reactivate(Reactivate {
-        subscription_id: id,
-    }))
-    .then_rejected("TrialNotModifiable", "SUS-5");
-    sc.when(Command::Cancel(Cancel {
-        subscription_id: id,
-    }))
-    .then_rejected("TrialNotModifiable", "TRI-3");
+    sc.when(suspend(id))
+        .then_rejected("TrialNotModifiable", "SUS-5");
+    sc.when(reactivate(id))
+        .then_rejected("TrialNotModifiable", "SUS-5");
+    sc.when(cancel(id))
+        .then_rejected("TrialNotModifiable", "TRI-3");
     assert_eq!(sc.state, before);
     assert_eq!(sc.sub(id).status, Status::Active);
 }

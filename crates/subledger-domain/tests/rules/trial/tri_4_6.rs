@@ -191,9 +191,7 @@ fn tri_4_the_existing_subscription_must_be_an_active_paid_one_of_the_product() {
     let trial = sc.buy_item(trial_item(PREMIUM));
     let other_product = sc.buy("m365-e3", 5, P1Y, Billing::Monthly);
     let suspended = sc.buy(PREMIUM, 5, P1Y, Billing::Monthly);
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: suspended,
-    }));
+    sc.ok(suspend(suspended));
     let other_trial = sc.buy_item(trial_item("m365-e5"));
     let before = sc.state.clone();
     for target in [other_product, suspended, other_trial] {
@@ -269,16 +267,7 @@ fn tri_5_promotions_do_not_apply_to_the_conversion_at_the_end() {
 
 fn trial_with_change() -> (Scenario, Uuid) {
     let (mut sc, id) = with_trial();
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: id,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(10),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    }));
+    sc.ok(schedule_quantity(id, 10));
     (sc, id)
 }
 
@@ -333,16 +322,7 @@ fn tri_6_seats_converted_into_a_target_delete_the_target_scheduled_change() {
     // (which would otherwise drop the 25 seats at renewal) are deleted.
     let (mut sc, trial) = with_trial();
     let paid = sc.buy(PREMIUM, 5, P1Y, Billing::Monthly);
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: paid,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(5),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    }));
+    sc.ok(schedule_quantity(paid, 5));
     let out = sc.when(convert_into(trial, paid));
     out.then_types(&[
         "TrialConverted",

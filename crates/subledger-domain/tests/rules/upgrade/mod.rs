@@ -12,10 +12,7 @@ mod upg_7_9;
 
 use crate::support::*;
 use subledger_domain::calendar::{Billing, Term};
-use subledger_domain::command::{
-    AddSeats, Cancel, Command, ReduceSeats, ScheduleChange, ScheduledChange, SetAutoRenew, Suspend,
-    Upgrade, UpgradeTiming,
-};
+use subledger_domain::command::{Command, ScheduledChange, Upgrade, UpgradeTiming};
 use subledger_domain::event::{BillingReason, CancelReason, EventData, UpgradeMode};
 use subledger_domain::invariants;
 use subledger_domain::state::Status;

@@ -75,9 +75,7 @@ fn upg_1_a_trial_cannot_be_upgraded() {
 #[test]
 fn upg_1_a_suspended_subscription_cannot_be_upgraded() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: id,
-    }));
+    sc.ok(suspend(id));
     let before = sc.state.clone();
     let rej = sc
         .when(upgrade_now(id, E3, 10))
@@ -90,9 +88,7 @@ fn upg_1_a_suspended_subscription_cannot_be_upgraded() {
 #[test]
 fn upg_1_cancelled_and_expired_subscriptions_cannot_be_upgraded() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: id,
-    }));
+    sc.ok(cancel(id));
     assert_refused_without_change(
         &mut sc,
         upgrade_now(id, E3, 10),
@@ -164,16 +160,13 @@ fn upg_2_every_unsupported_path_of_the_seed_is_refused() {
         // Nor as an end-of-term upgrade, nor as a scheduled product change (REN-4).
         sc.when(upgrade_end_of_term(id, to, 10))
             .then_rejected("UpgradePathUnsupported", "UPG-2");
-        sc.when(Command::ScheduleChange(ScheduleChange {
-            subscription_id: id,
-            change: ScheduledChange {
+        sc.when(schedule(
+            id,
+            ScheduledChange {
                 product_id: Some(to.into()),
-                quantity: None,
-                term: None,
-                billing: None,
-                coterm_date: None,
+                ..Default::default()
             },
-        }))
+        ))
         .then_rejected("UpgradePathUnsupported", "UPG-2");
         assert_eq!(sc.sub(id).product_id, from);
         assert_eq!(sc.sub(id).scheduled_change, None);

@@ -188,11 +188,8 @@ fn upg_5_full_upgrade_into_an_existing_target_cancels_the_source() {
     assert!(!sc.state.live.contains(&id));
     assert!(invariants::check(&sc.state).is_empty());
     // It behaves as cancelled afterwards (CAN-5).
-    sc.when(Command::AddSeats(AddSeats {
-        subscription_id: id,
-        seats: 1,
-    }))
-    .then_rejected("SubscriptionCancelled", "CAN-5");
+    sc.when(add_seats(id, 1))
+        .then_rejected("SubscriptionCancelled", "CAN-5");
     let v = SubscriptionView::of(&s, sc.now, 0);
     assert_eq!(v.status, Status::Cancelled);
 }
@@ -278,9 +275,7 @@ fn upg_5_target_must_be_an_active_paid_subscription_of_the_target_product() {
     sc.when(upgrade_into(id, STANDARD, 4, id))
         .then_rejected("UpgradeNotAllowed", "UPG-1");
     // A suspended target.
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: target,
-    }));
+    sc.ok(suspend(target));
     let before = sc.state.clone();
     let rej = sc
         .when(upgrade_into(id, E3, 4, target))
@@ -315,16 +310,7 @@ fn upg_5_seats_added_to_the_target_delete_its_scheduled_change() {
     // scheduled quantity of 5 would otherwise drop the upgraded seats at renewal.
     let (mut sc, id, target) = standard_and_e3_target();
     sc.advance_to("2026-01-20T10:00:00Z");
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: target,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(5),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    }));
+    sc.ok(schedule_quantity(target, 5));
     let out = sc.when(upgrade_into(id, E3, 4, target));
     let cleared = out.events().iter().any(|e| {
         matches!(
@@ -354,18 +340,13 @@ fn upg_6_an_in_place_upgrade_inside_the_windows_ends_them() {
 
     let before = sc.state.clone();
     let rej = sc
-        .when(Command::ReduceSeats(ReduceSeats {
-            subscription_id: id,
-            seats: 1,
-        }))
+        .when(reduce_seats(id, 1))
         .then_rejected("SeatReductionWindowClosed", "SEAT-2")
         .clone();
     assert_eq!(detail(&rej, "reducible_now"), 0);
     // An upgrade cannot be undone by cancelling either.
-    sc.when(Command::Cancel(Cancel {
-        subscription_id: id,
-    }))
-    .then_rejected("CancellationWindowClosed", "CAN-1");
+    sc.when(cancel(id))
+        .then_rejected("CancellationWindowClosed", "CAN-1");
     assert_eq!(sc.state, before);
 }
 
@@ -383,22 +364,14 @@ fn upg_6_the_new_subscription_of_a_partial_upgrade_has_no_windows() {
         other => panic!("unexpected {other:?}"),
     }
     let before = sc.state.clone();
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: new_id,
-        seats: 1,
-    }))
-    .then_rejected("SeatReductionWindowClosed", "SEAT-2");
-    sc.when(Command::Cancel(Cancel {
-        subscription_id: new_id,
-    }))
-    .then_rejected("CancellationWindowClosed", "CAN-1");
+    sc.when(reduce_seats(new_id, 1))
+        .then_rejected("SeatReductionWindowClosed", "SEAT-2");
+    sc.when(cancel(new_id))
+        .then_rejected("CancellationWindowClosed", "CAN-1");
     assert_eq!(sc.state, before);
     // The source keeps its own windows for the seats it kept.
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: id,
-        seats: 2,
-    }))
-    .then_types(&["SeatsReduced", "Credited"]);
+    sc.when(reduce_seats(id, 2))
+        .then_types(&["SeatsReduced", "Credited"]);
 }
 
 #[test]
@@ -408,9 +381,6 @@ fn upg_6_seats_upgraded_into_an_existing_target_are_not_reducible() {
     sc.ok(upgrade_into(id, E3, 4, target));
     let v = SubscriptionView::of(sc.sub(target), sc.now, 0);
     assert_eq!(v.refundable_seats.total, 0);
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: target,
-        seats: 4,
-    }))
-    .then_rejected("SeatReductionWindowClosed", "SEAT-2");
+    sc.when(reduce_seats(target, 4))
+        .then_rejected("SeatReductionWindowClosed", "SEAT-2");
 }

@@ -49,16 +49,7 @@ fn upg_7_end_of_term_upgrade_is_a_scheduled_change_applied_at_renewal() {
 #[test]
 fn upg_7_mid_term_upgrade_deletes_the_scheduled_change() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: id,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(12),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    }));
+    sc.ok(schedule_quantity(id, 12));
     sc.advance_to("2026-01-20T10:00:00Z");
     let out = sc.when(upgrade_now(id, E3, 10));
     let events = out.then_types(&[
@@ -91,16 +82,7 @@ fn upg_7_mid_term_upgrade_deletes_the_scheduled_change() {
 #[test]
 fn upg_7_partial_mid_term_upgrade_deletes_the_source_scheduled_change() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: id,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(8),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    }));
+    sc.ok(schedule_quantity(id, 8));
     let out = sc.when(upgrade_now(id, E3, 4));
     assert_eq!(out.accepted()[0].data.type_name(), "ScheduledChangeCleared");
     assert_eq!(sc.sub(id).scheduled_change, None);
@@ -126,10 +108,7 @@ fn upg_7_end_of_term_upgrade_cannot_name_a_target_subscription() {
 #[test]
 fn upg_7_end_of_term_upgrade_needs_auto_renew_on() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: false,
-    }));
+    sc.ok(set_auto_renew(id, false));
     let before = sc.state.clone();
     let rej = sc
         .when(upgrade_end_of_term(id, E3, 10))
@@ -142,16 +121,7 @@ fn upg_7_end_of_term_upgrade_needs_auto_renew_on() {
 #[test]
 fn upg_7_end_of_term_upgrade_replaces_an_earlier_scheduled_change() {
     let (mut sc, id) = standard_10();
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: id,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(12),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    }));
+    sc.ok(schedule_quantity(id, 12));
     sc.ok(upgrade_end_of_term(id, "m365-business-premium", 10));
     let change = sc.sub(id).scheduled_change.clone().expect("scheduled");
     assert_eq!(change.product_id.as_deref(), Some("m365-business-premium"));

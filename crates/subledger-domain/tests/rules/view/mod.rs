@@ -7,10 +7,7 @@ mod view_4_5;
 use crate::support::*;
 use proptest::prelude::*;
 use subledger_domain::calendar::{Billing, Term};
-use subledger_domain::command::{
-    AcceptTransfer, AddSeats, Cancel, Command, Purchase, Reactivate, ReduceSeats, RequestTransfer,
-    ScheduleChange, ScheduledChange, SetAutoRenew, Suspend,
-};
+use subledger_domain::command::{Command, Purchase};
 use subledger_domain::event::{Event, EventData};
 use subledger_domain::state::{CustomerState, Status};
 use subledger_domain::view::{

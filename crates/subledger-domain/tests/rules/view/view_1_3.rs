@@ -46,16 +46,7 @@ fn view_1_a_new_subscription_shows_every_field() {
 #[test]
 fn view_1_the_json_uses_the_field_names_of_the_api() {
     let (mut sc, id) = bought();
-    sc.ok(Command::ScheduleChange(ScheduleChange {
-        subscription_id: id,
-        change: ScheduledChange {
-            product_id: None,
-            quantity: Some(12),
-            term: None,
-            billing: None,
-            coterm_date: None,
-        },
-    }));
+    sc.ok(schedule_quantity(id, 12));
     let json = serde_json::to_value(view(&sc, id)).expect("serializes");
     for key in [
         "subscription_id",
@@ -114,10 +105,8 @@ fn view_1_cancellation_allowed_until_is_null_once_it_can_no_longer_be_cancelled(
     assert_eq!(v.refundable_seats.total, 0);
     assert!(v.refundable_seats.batches.is_empty());
     // And it is indeed refused then (CAN-1).
-    sc.when(Command::Cancel(Cancel {
-        subscription_id: id,
-    }))
-    .then_rejected("CancellationWindowClosed", "CAN-1");
+    sc.when(cancel(id))
+        .then_rejected("CancellationWindowClosed", "CAN-1");
     // A product that can never be cancelled never shows a deadline.
     let rhel = sc.buy("rhel-software-plan", 1, P1Y, Billing::Annual);
     assert_eq!(view(&sc, rhel).cancellation_allowed_until, None);
@@ -127,26 +116,15 @@ fn view_1_cancellation_allowed_until_is_null_once_it_can_no_longer_be_cancelled(
 fn view_1_every_status_is_shown() {
     let (mut sc, id) = bought();
     let suspended = sc.buy(E3, 2, P1Y, Billing::Monthly);
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: suspended,
-    }));
+    sc.ok(suspend(suspended));
     let cancelled = sc.buy(E3, 2, P1Y, Billing::Monthly);
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: cancelled,
-    }));
+    sc.ok(cancel(cancelled));
     let mut it = item(E3, 2, P1M, Billing::Monthly);
     it.auto_renew = false;
     let expired = sc.buy_item(it);
     sc.relate(PARTNER_B);
     let t = sc
-        .when_as(
-            &admin_b(),
-            Command::RequestTransfer(RequestTransfer {
-                customer_id: CUSTOMER,
-                source_partner_id: PARTNER_A,
-                customer_email: "it@fabrikam.example".into(),
-            }),
-        )
+        .when_as(&admin_b(), request_transfer(PARTNER_A))
         .accepted()
         .iter()
         .find_map(|e| match &e.data {
@@ -154,10 +132,7 @@ fn view_1_every_status_is_shown() {
             _ => None,
         })
         .expect("requested");
-    sc.ok(Command::AcceptTransfer(AcceptTransfer {
-        transfer_id: t,
-        subscription_ids: vec![id],
-    }));
+    sc.ok(accept_transfer(t, &[id]));
     sc.advance_to("2026-02-10T00:00:00Z");
     for (sub, status, json) in [
         (suspended, Status::Suspended, "suspended"),
@@ -197,20 +172,11 @@ fn view_1_a_trial_shows_its_flag_and_no_refundable_seats() {
 fn view_1_update_count_and_version_follow_the_accepted_commands() {
     let (mut sc, id) = bought();
     let v0 = view(&sc, id);
-    sc.ok(Command::AddSeats(AddSeats {
-        subscription_id: id,
-        seats: 2,
-    }));
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: false,
-    }));
+    sc.ok(add_seats(id, 2));
+    sc.ok(set_auto_renew(id, false));
     // A refused command counts for nothing.
-    sc.when(Command::ReduceSeats(ReduceSeats {
-        subscription_id: id,
-        seats: 20,
-    }))
-    .then_rejected("QuantityBelowMinimum", "SEAT-3");
+    sc.when(reduce_seats(id, 20))
+        .then_rejected("QuantityBelowMinimum", "SEAT-3");
     let v = view(&sc, id);
     assert_eq!(v.update_count, 2);
     assert!(v.version > v0.version);
@@ -298,24 +264,17 @@ fn view_3_a_row_carries_status_auto_renew_renewal_date_promotion_and_reseller() 
     assert_eq!(row[5], "none");
     assert_eq!(row[6], "none");
     // Auto-renew off: the end date.
-    sc.ok(Command::SetAutoRenew(SetAutoRenew {
-        subscription_id: id,
-        enabled: false,
-    }));
+    sc.ok(set_auto_renew(id, false));
     assert_eq!(
         csv_row(sc.sub(id))[3],
         "active; auto-renew off; ends 2027-01-09"
     );
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: other,
-    }));
+    sc.ok(suspend(other));
     assert_eq!(
         csv_row(sc.sub(other))[3],
         "suspended; auto-renew off; expires 2027-01-09"
     );
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: id,
-    }));
+    sc.ok(cancel(id));
     assert_eq!(csv_row(sc.sub(id))[3], "cancelled; auto-renew off");
 }
 
@@ -324,9 +283,7 @@ fn view_3_a_scheduled_marketplace_cancellation_shows_the_end_date() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let id = sc.buy("isv-saas-monthly", 5, P1M, Billing::Monthly);
     sc.advance_to("2026-01-11T09:00:00Z");
-    sc.ok(Command::Cancel(Cancel {
-        subscription_id: id,
-    }));
+    sc.ok(cancel(id));
     let row = csv_row(sc.sub(id));
     assert_eq!(row[3], "active; auto-renew off; ends 2026-02-09");
     // The product name holds a comma: quoted in the file (RFC 4180).

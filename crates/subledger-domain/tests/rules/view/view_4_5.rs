@@ -17,17 +17,12 @@ fn view_4_folding_the_events_up_to_an_instant_gives_the_state_seen_then() {
     let (mut sc, id) = bought();
     let mut seen = vec![(sc.now, sc.state.clone())];
     sc.advance_to("2026-01-12T10:00:00Z");
-    sc.ok(Command::AddSeats(AddSeats {
-        subscription_id: id,
-        seats: 5,
-    }));
+    sc.ok(add_seats(id, 5));
     seen.push((sc.now, sc.state.clone()));
     sc.advance_to("2026-02-10T00:00:00Z");
     seen.push((sc.now, sc.state.clone()));
     sc.advance_to("2026-03-01T12:00:00Z");
-    sc.ok(Command::Suspend(Suspend {
-        subscription_id: id,
-    }));
+    sc.ok(suspend(id));
     seen.push((sc.now, sc.state.clone()));
     sc.advance_to("2027-01-10T00:00:00Z");
     seen.push((sc.now, sc.state.clone()));
@@ -59,10 +54,7 @@ fn view_4_folding_the_events_up_to_an_instant_gives_the_state_seen_then() {
 fn view_4_history_is_in_instant_order() {
     let (mut sc, id) = bought();
     sc.advance_to("2026-06-01T00:00:00Z");
-    sc.ok(Command::AddSeats(AddSeats {
-        subscription_id: id,
-        seats: 1,
-    }));
+    sc.ok(add_seats(id, 1));
     sc.advance_to("2027-02-01T00:00:00Z");
     assert!(sc.history.windows(2).all(|w| w[0].at <= w[1].at));
 }
@@ -83,13 +75,13 @@ proptest! {
             let t = sc.now + chrono::TimeDelta::hours(i64::from(hours));
             sc.advance(t);
             let cmd = match op {
-                0 => Command::AddSeats(AddSeats { subscription_id: id, seats: 1 }),
-                1 => Command::ReduceSeats(ReduceSeats { subscription_id: id, seats: 1 }),
-                2 => Command::Suspend(Suspend { subscription_id: id }),
-                3 => Command::Reactivate(Reactivate { subscription_id: id }),
-                4 => Command::SetAutoRenew(SetAutoRenew { subscription_id: id, enabled: true }),
-                5 => Command::SetAutoRenew(SetAutoRenew { subscription_id: id, enabled: false }),
-                6 => Command::Cancel(Cancel { subscription_id: id }),
+                0 => add_seats(id, 1),
+                1 => reduce_seats(id, 1),
+                2 => suspend(id),
+                3 => reactivate(id),
+                4 => set_auto_renew(id, true),
+                5 => set_auto_renew(id, false),
+                6 => cancel(id),
                 _ => Scenario::purchase(vec![item(E3, 1, P1M, Billing::Monthly)]),
             };
             let _ = sc.when(cmd);
@@ -116,18 +108,8 @@ fn view_5_a_subscription_history_lists_every_event_with_instant_actor_and_comman
     let other = sc.buy(E3, 3, P1Y, Billing::Monthly);
     sc.advance_to("2026-01-12T10:00:00Z");
     let sales = partner(PARTNER_A, &[Role::SalesAgent]);
-    sc.when_as(
-        &sales,
-        Command::AddSeats(AddSeats {
-            subscription_id: id,
-            seats: 2,
-        }),
-    )
-    .accepted();
-    sc.ok(Command::AddSeats(AddSeats {
-        subscription_id: other,
-        seats: 1,
-    }));
+    sc.when_as(&sales, add_seats(id, 2)).accepted();
+    sc.ok(add_seats(other, 1));
     sc.advance_to("2026-02-10T00:00:00Z");
     let h = history_of(&sc, id);
     let types: Vec<&str> = h.iter().map(|e| e.data.type_name()).collect();
@@ -224,14 +206,7 @@ fn view_5_a_transfer_appears_in_both_histories() {
     let (mut sc, id) = bought();
     sc.relate(PARTNER_B);
     let t = sc
-        .when_as(
-            &admin_b(),
-            Command::RequestTransfer(RequestTransfer {
-                customer_id: CUSTOMER,
-                source_partner_id: PARTNER_A,
-                customer_email: "it@fabrikam.example".into(),
-            }),
-        )
+        .when_as(&admin_b(), request_transfer(PARTNER_A))
         .accepted()
         .iter()
         .find_map(|e| match &e.data {
@@ -240,10 +215,7 @@ fn view_5_a_transfer_appears_in_both_histories() {
         })
         .expect("requested");
     sc.advance_to("2026-01-20T10:00:00Z");
-    let events = sc.ok(Command::AcceptTransfer(AcceptTransfer {
-        transfer_id: t,
-        subscription_ids: vec![id],
-    }));
+    let events = sc.ok(accept_transfer(t, &[id]));
     let new_id = match &events[0].data {
         EventData::SubscriptionCreated(c) => c.subscription_id,
         other => panic!("unexpected {other:?}"),
