@@ -331,20 +331,13 @@ fn gen_2_a_partner_sees_its_own_subscriptions_alongside_another_partners() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let a_sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     sc.relate(PARTNER_B);
-    let b_events = sc
-        .when_as(
+    let b_sub = created_id(
+        sc.when_as(
             &admin_b(),
             Scenario::purchase(vec![item("m365-e3", 4, P1Y, Billing::Monthly)]),
         )
-        .accepted()
-        .clone();
-    let b_sub = b_events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::SubscriptionCreated(c) => Some(c.subscription_id),
-            _ => None,
-        })
-        .unwrap();
+        .accepted(),
+    );
     assert_eq!(sc.sub(b_sub).partner_id, PARTNER_B);
     sc.when_as(&admin_b(), add_seats(b_sub, 1))
         .then_types(&["SeatsAdded", "Charged"]);

@@ -259,20 +259,13 @@ fn gen_3_the_key_access_log_is_not_readable_by_the_admin_agent_who_reveals_keys(
 fn gen_3_a_sales_agent_may_buy_but_not_cancel() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sales = partner(PARTNER_A, &[SalesAgent]);
-    let events = sc
-        .when_as(
+    let sub = created_id(
+        sc.when_as(
             &sales,
             Scenario::purchase(vec![item("m365-e3", 5, P1Y, Billing::Monthly)]),
         )
-        .accepted()
-        .clone();
-    let sub = events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::SubscriptionCreated(c) => Some(c.subscription_id),
-            _ => None,
-        })
-        .unwrap();
+        .accepted(),
+    );
     let out = sc.when_as(&sales, cancel(sub));
     let rej = out.then_rejected("Forbidden", "GEN-3");
     assert_eq!(rej.kind, RejectionKind::Forbidden);

@@ -236,17 +236,7 @@ fn key_5_a_transferred_subscription_has_its_keys_revoked() {
     let (mut sc, sub) = server();
     sc.relate(PARTNER_B);
     let b_admin = partner(PARTNER_B, &[Role::AdminAgent, Role::GlobalAdmin]);
-    let events = sc
-        .when_as(&b_admin, request_transfer(PARTNER_A))
-        .accepted()
-        .clone();
-    let transfer_id = events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::TransferRequested { transfer_id, .. } => Some(*transfer_id),
-            _ => None,
-        })
-        .expect("a transfer request");
+    let transfer_id = transfer_id(sc.when_as(&b_admin, request_transfer(PARTNER_A)).accepted());
     sc.ok(accept_transfer(transfer_id, &[sub]));
     let s = sc.sub(sub);
     assert_eq!(s.status, Status::Transferred);

@@ -77,24 +77,24 @@ fn tri_4_mid_term_conversion_defaults_to_25_seats_p1y_monthly() {
 #[test]
 fn tri_4_mid_term_conversion_needs_at_least_25_seats() {
     let (mut sc, id) = with_trial();
-    let before = sc.state.clone();
-    let rej = sc
-        .when(convert_new(id, Some(24), None, None))
-        .then_rejected("ConversionBelowTrialSeats", "TRI-4")
-        .clone();
+    let rej = sc.when_refused(
+        convert_new(id, Some(24), None, None),
+        "ConversionBelowTrialSeats",
+        "TRI-4",
+    );
     assert_eq!(detail(&rej, "minimum"), 25);
     assert_eq!(detail(&rej, "requested"), 24);
-    assert_eq!(sc.state, before);
     sc.when(convert_new(id, Some(25), None, None)).accepted();
 }
 
 #[test]
 fn tri_4_mid_term_conversion_needs_a_plan_on_offer() {
     let (mut sc, id) = with_trial();
-    let before = sc.state.clone();
-    sc.when(convert_new(id, None, P3Y, Some(Billing::Monthly)))
-        .then_rejected("PlanNotOffered", "PUR-3");
-    assert_eq!(sc.state, before);
+    sc.when_refused(
+        convert_new(id, None, P3Y, Some(Billing::Monthly)),
+        "PlanNotOffered",
+        "PUR-3",
+    );
     // P1M monthly is on offer.
     sc.when(convert_new(id, None, P1M, Some(Billing::Monthly)))
         .accepted();
@@ -175,14 +175,13 @@ fn tri_4_the_existing_subscription_may_end_on_the_trial_end_date_but_not_before(
     let earlier = sc.buy(PREMIUM, 5, P1M, Billing::Monthly);
     sc.advance_to("2026-01-10T09:00:00Z");
     let trial = sc.buy_item(trial_item(PREMIUM));
-    let before = sc.state.clone();
-    let rej = sc
-        .when(convert_into(trial, earlier))
-        .then_rejected("ConversionTargetEndsEarlier", "TRI-4")
-        .clone();
+    let rej = sc.when_refused(
+        convert_into(trial, earlier),
+        "ConversionTargetEndsEarlier",
+        "TRI-4",
+    );
     assert_eq!(detail(&rej, "target_term_end_date"), "2026-02-08");
     assert_eq!(detail(&rej, "trial_term_end_date"), "2026-02-09");
-    assert_eq!(sc.state, before);
 }
 
 #[test]

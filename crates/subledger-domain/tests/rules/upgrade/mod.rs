@@ -43,15 +43,6 @@ fn standard_10() -> (Scenario, Uuid) {
     (sc, id)
 }
 
-#[track_caller]
-fn assert_refused_without_change(sc: &mut Scenario, cmd: Command, code: &str, rule: &str) {
-    let before = sc.state.clone();
-    let history = sc.history.len();
-    sc.when(cmd).then_rejected(code, rule);
-    assert_eq!(sc.state, before, "a refused command writes nothing (GEN-6)");
-    assert_eq!(sc.history.len(), history);
-}
-
 /// Business Standard (10) and an E3 target (5), both bought at 09:00 on 2026-01-10.
 fn standard_and_e3_target() -> (Scenario, Uuid, Uuid) {
     let (mut sc, id) = standard_10();

@@ -91,31 +91,31 @@ fn upg_7_partial_mid_term_upgrade_deletes_the_source_scheduled_change() {
 #[test]
 fn upg_7_end_of_term_upgrade_cannot_name_a_target_subscription() {
     let (mut sc, id, target) = standard_and_e3_target();
-    let before = sc.state.clone();
-    sc.when(Command::Upgrade(Upgrade {
-        subscription_id: id,
-        target_product_id: E3.into(),
-        quantity: 10,
-        target_subscription_id: Some(target),
-        term: None,
-        billing: None,
-        timing: UpgradeTiming::EndOfTerm,
-    }))
-    .then_rejected("InvalidRequest", "UPG-7");
-    assert_eq!(sc.state, before);
+    sc.when_refused(
+        Command::Upgrade(Upgrade {
+            subscription_id: id,
+            target_product_id: E3.into(),
+            quantity: 10,
+            target_subscription_id: Some(target),
+            term: None,
+            billing: None,
+            timing: UpgradeTiming::EndOfTerm,
+        }),
+        "InvalidRequest",
+        "UPG-7",
+    );
 }
 
 #[test]
 fn upg_7_end_of_term_upgrade_needs_auto_renew_on() {
     let (mut sc, id) = standard_10();
     sc.ok(set_auto_renew(id, false));
-    let before = sc.state.clone();
-    let rej = sc
-        .when(upgrade_end_of_term(id, E3, 10))
-        .then_rejected("ScheduledChangeNotAllowed", "REN-4")
-        .clone();
+    let rej = sc.when_refused(
+        upgrade_end_of_term(id, E3, 10),
+        "ScheduledChangeNotAllowed",
+        "REN-4",
+    );
     assert_eq!(detail(&rej, "auto_renew"), false);
-    assert_eq!(sc.state, before);
 }
 
 #[test]
@@ -182,10 +182,11 @@ fn upg_8_the_first_must_not_end_before_the_second() {
     };
     let (mut sc, first, second) = setup();
     sc.ok(upgrade_now(first, E3, 10));
-    let before = sc.state.clone();
-    sc.when(upgrade_into(second, E3, 5, first))
-        .then_rejected("UpgradeTargetEndsEarlier", "UPG-5");
-    assert_eq!(sc.state, before);
+    sc.when_refused(
+        upgrade_into(second, E3, 5, first),
+        "UpgradeTargetEndsEarlier",
+        "UPG-5",
+    );
 
     let (mut sc, first, second) = setup();
     sc.ok(upgrade_now(second, E3, 5));

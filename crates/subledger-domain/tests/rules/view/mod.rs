@@ -30,19 +30,12 @@ fn bought() -> (Scenario, Uuid) {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let mut it = item(E3, 10, P1Y, Billing::Monthly);
     it.promotion_id = Some("PROMO-2026".into());
-    let events = sc.ok(Command::Purchase(Purchase {
+    let id = created_id(&sc.ok(Command::Purchase(Purchase {
         customer_id: CUSTOMER,
         order_id: None,
         items: vec![it],
         reseller_id: Some(RESELLER),
         additional_resellers: vec![],
-    }));
-    let id = events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::SubscriptionCreated(c) => Some(c.subscription_id),
-            _ => None,
-        })
-        .expect("created");
+    })));
     (sc, id)
 }

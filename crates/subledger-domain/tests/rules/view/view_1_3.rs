@@ -123,15 +123,7 @@ fn view_1_every_status_is_shown() {
     it.auto_renew = false;
     let expired = sc.buy_item(it);
     sc.relate(PARTNER_B);
-    let t = sc
-        .when_as(&admin_b(), request_transfer(PARTNER_A))
-        .accepted()
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::TransferRequested { transfer_id, .. } => Some(*transfer_id),
-            _ => None,
-        })
-        .expect("requested");
+    let t = sc.request_transfer_from_a();
     sc.ok(accept_transfer(t, &[id]));
     sc.advance_to("2026-02-10T00:00:00Z");
     for (sub, status, json) in [

@@ -168,14 +168,7 @@ fn view_5_a_subscription_history_lists_every_event_with_instant_actor_and_comman
 #[test]
 fn view_5_an_upgrade_appears_in_both_histories() {
     let (mut sc, id) = bought();
-    let events = sc.ok(upgrade_now(id, "m365-e5", 4));
-    let new_id = events
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::SubscriptionCreated(c) => Some(c.subscription_id),
-            _ => None,
-        })
-        .expect("created");
+    let new_id = created_id(&sc.ok(upgrade_now(id, "m365-e5", 4)));
     let source: Vec<&str> = history_of(&sc, id)
         .iter()
         .map(|e| e.data.type_name())
@@ -205,15 +198,7 @@ fn view_5_an_upgrade_appears_in_both_histories() {
 fn view_5_a_transfer_appears_in_both_histories() {
     let (mut sc, id) = bought();
     sc.relate(PARTNER_B);
-    let t = sc
-        .when_as(&admin_b(), request_transfer(PARTNER_A))
-        .accepted()
-        .iter()
-        .find_map(|e| match &e.data {
-            EventData::TransferRequested { transfer_id, .. } => Some(*transfer_id),
-            _ => None,
-        })
-        .expect("requested");
+    let t = sc.request_transfer_from_a();
     sc.advance_to("2026-01-20T10:00:00Z");
     let events = sc.ok(accept_transfer(t, &[id]));
     let new_id = match &events[0].data {
