@@ -127,19 +127,24 @@ impl Outcome {
 
     /// The charges (positive) and credits (negative) the command raised.
     pub fn billing(&self) -> Vec<(i64, &BillingLine)> {
-        self.events()
-            .iter()
-            .filter_map(|e| match &e.data {
-                EventData::Charged(l) => Some((l.amount.amount_minor, l)),
-                EventData::Credited(l) => Some((-l.amount.amount_minor, l)),
-                _ => None,
-            })
-            .collect()
+        billing_lines(self.events())
     }
 
     pub fn amounts(&self) -> Vec<i64> {
         self.billing().into_iter().map(|(a, _)| a).collect()
     }
+}
+
+/// The charges (positive) and credits (negative) among `events`.
+pub fn billing_lines(events: &[Event]) -> Vec<(i64, &BillingLine)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::Charged(l) => Some((l.amount.amount_minor, l)),
+            EventData::Credited(l) => Some((-l.amount.amount_minor, l)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A customer's history being written, command by command, at chosen instants.

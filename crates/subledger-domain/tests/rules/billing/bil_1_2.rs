@@ -105,7 +105,7 @@ fn bil_2_monthly_periods_keep_the_purchase_day_clamped_to_short_months() {
     // Bought 31 January: periods start on the 31st, or the month's last day.
     let mut sc = Scenario::at("2026-01-31T10:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, M);
-    let first = lines(&sc.history);
+    let first = billing_lines(&sc.history);
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].0, 33_600);
     assert_eq!(first[0].1.reason, BillingReason::Purchase);
@@ -117,7 +117,7 @@ fn bil_2_monthly_periods_keep_the_purchase_day_clamped_to_short_months() {
     let due = sc.advance_to("2026-02-28T00:00:00Z");
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].at, at("2026-02-28T00:00:00Z"));
-    let (amount, l) = lines(&due)[0];
+    let (amount, l) = billing_lines(&due)[0];
     assert_eq!(amount, 33_600, "a full period is charged in full");
     assert_eq!(l.reason, BillingReason::PeriodStart);
     assert_eq!(
@@ -125,7 +125,7 @@ fn bil_2_monthly_periods_keep_the_purchase_day_clamped_to_short_months() {
         (date("2026-02-28"), date("2026-03-30"))
     );
     let due = sc.advance_to("2026-03-31T00:00:00Z");
-    let (_, l) = lines(&due)[0];
+    let (_, l) = billing_lines(&due)[0];
     assert_eq!(
         (l.period_start, l.period_end),
         (date("2026-03-31"), date("2026-04-29"))
@@ -139,7 +139,7 @@ fn bil_2_a_monthly_billed_year_has_twelve_charges_then_the_renewal() {
     sc.buy("m365-e3", 10, P1Y, M);
     // The term ends 2027-01-30 and renews at midnight after.
     sc.advance_to("2027-01-30T23:59:59Z");
-    let charges = lines(&sc.history);
+    let charges = billing_lines(&sc.history);
     assert_eq!(charges.len(), 12);
     assert!(charges.iter().all(|(a, _)| *a == 33_600));
     let starts: Vec<String> = charges
@@ -165,7 +165,7 @@ fn bil_2_a_monthly_billed_year_has_twelve_charges_then_the_renewal() {
     );
     assert_eq!(charges[11].1.period_end, date("2027-01-30"));
     let due = sc.advance_to("2027-01-31T00:00:00Z");
-    let renewal = lines(&due);
+    let renewal = billing_lines(&due);
     assert_eq!(renewal.len(), 1);
     assert_eq!(renewal[0].1.reason, BillingReason::Renewal);
     assert_eq!(renewal[0].0, 33_600);
@@ -179,7 +179,7 @@ fn bil_2_annual_billing_charges_once_a_year_and_triennial_once_a_term() {
     let triennial = sc.buy("windows-server-2022-standard", 2, P3Y, T);
     sc.advance_to("2029-01-09T23:59:59Z");
     let of = |sub: Uuid| -> Vec<(i64, String, String)> {
-        lines(&sc.history)
+        billing_lines(&sc.history)
             .into_iter()
             .filter(|(_, l)| l.subscription_id == sub)
             .map(|(a, l)| (a, l.period_start.to_string(), l.period_end.to_string()))
@@ -200,7 +200,7 @@ fn bil_2_annual_billing_charges_once_a_year_and_triennial_once_a_term() {
         vec![(475_200, "2026-01-10".into(), "2029-01-09".into())]
     );
     assert_eq!(
-        lines(&sc.history)
+        billing_lines(&sc.history)
             .iter()
             .find(|(_, l)| l.subscription_id == triennial)
             .unwrap()
@@ -215,7 +215,7 @@ fn bil_2_a_one_month_term_is_charged_at_each_renewal() {
     let mut sc = Scenario::at("2026-01-15T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 2, P1M, M);
     sc.advance_to("2026-04-15T00:00:00Z");
-    let charges: Vec<(i64, BillingReason, String)> = lines(&sc.history)
+    let charges: Vec<(i64, BillingReason, String)> = billing_lines(&sc.history)
         .into_iter()
         .filter(|(_, l)| l.subscription_id == sub)
         .map(|(a, l)| (a, l.reason, l.period_start.to_string()))
@@ -241,7 +241,7 @@ fn bil_2_the_next_period_charges_the_quantity_held_then() {
     let due = sc.advance_to("2026-02-10T00:00:00Z");
     // 3360 × 15.
     assert_eq!(amounts(&due), vec![50_400]);
-    assert_eq!(lines(&due)[0].1.seats, 15);
+    assert_eq!(billing_lines(&due)[0].1.seats, 15);
 }
 
 #[test]
@@ -252,10 +252,10 @@ fn bil_2_trials_are_not_charged_until_they_convert() {
         ..item("m365-e5", 25, P1M, M)
     });
     sc.advance_to("2026-02-09T23:59:59Z");
-    assert!(lines(&sc.history).is_empty());
+    assert!(billing_lines(&sc.history).is_empty());
     // Converted at the end (P1Y monthly, 25 seats): 5480 × 25.
     let due = sc.advance_to("2026-02-10T00:00:00Z");
-    let charges = lines(&due);
+    let charges = billing_lines(&due);
     assert_eq!(charges.len(), 1);
     assert_eq!(charges[0].0, 137_000);
     assert_eq!(charges[0].1.reason, BillingReason::TrialConversion);

@@ -233,7 +233,7 @@ fn bil_5_period_days_count_both_ends_including_leap_days() {
     let mut sc = Scenario::at("2028-02-01T09:00:00Z").with_customer("NL");
     let monthly = sc.buy("m365-e3", 1, P1Y, M);
     let _ = monthly;
-    let (_, l) = lines(&sc.history)[0];
+    let (_, l) = billing_lines(&sc.history)[0];
     assert_eq!(
         (l.period_start, l.period_end, l.period_days),
         (date("2028-02-01"), date("2028-02-29"), 29)

@@ -15,7 +15,7 @@ fn bil_6_a_suspended_subscription_is_still_charged_each_period() {
     out.then_types(&["SubscriptionSuspended"]);
     assert!(out.billing().is_empty(), "suspending credits nothing");
     let due = sc.advance_to("2026-03-10T00:00:00Z");
-    let charges = lines(&due);
+    let charges = billing_lines(&due);
     assert_eq!(charges.len(), 2);
     assert!(
         charges
@@ -48,7 +48,7 @@ fn bil_6_charging_stops_when_the_suspended_term_expires() {
 fn bil_7_perpetual_software_is_charged_once() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     sc.buy("windows-server-2022-perpetual", 2, None, Billing::OneTime);
-    let charges = lines(&sc.history);
+    let charges = billing_lines(&sc.history);
     assert_eq!(charges.len(), 1);
     // 106900 × 2.
     assert_eq!(charges[0].0, 213_800);
@@ -150,7 +150,7 @@ fn bil_8_lines_for_australian_and_brazilian_customers_are_tax_inclusive() {
         sc.ok(add_seats(sub, 2));
         sc.ok(reduce_seats(sub, 1));
         sc.advance_to("2026-02-10T00:00:00Z");
-        let all = lines(&sc.history);
+        let all = billing_lines(&sc.history);
         // Purchase, addition, reduction, next period.
         assert_eq!(all.len(), 4, "{country}");
         assert!(
@@ -191,6 +191,10 @@ fn bil_8_only_the_products_listed_countries_are_tax_inclusive() {
     sc.catalog = Catalog::from_json(&text).unwrap();
     let sub = sc.buy("plain", 1, P1Y, M);
     assert!(!sc.sub(sub).tax_inclusive);
-    assert!(lines(&sc.history).iter().all(|(_, l)| !l.tax_inclusive));
-    assert_eq!(lines(&sc.history)[0].1.amount.currency, "AUD");
+    assert!(
+        billing_lines(&sc.history)
+            .iter()
+            .all(|(_, l)| !l.tax_inclusive)
+    );
+    assert_eq!(billing_lines(&sc.history)[0].1.amount.currency, "AUD");
 }

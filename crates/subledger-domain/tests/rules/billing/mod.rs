@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use subledger_domain::calendar::Billing;
 use subledger_domain::command::PurchaseItem;
-use subledger_domain::event::{BillingLine, BillingReason, EventData};
+use subledger_domain::event::{BillingReason, EventData};
 use subledger_domain::money::mul_div_round_half_up;
 use subledger_domain::state::Status;
 use subledger_domain::{Catalog, Event};
@@ -20,25 +20,13 @@ const M: Billing = Billing::Monthly;
 const A: Billing = Billing::Annual;
 const T: Billing = Billing::Triennial;
 
-/// The billing lines among `events`: charges positive, credits negative.
-fn lines(events: &[Event]) -> Vec<(i64, &BillingLine)> {
-    events
-        .iter()
-        .filter_map(|e| match &e.data {
-            EventData::Charged(l) => Some((l.amount.amount_minor, l)),
-            EventData::Credited(l) => Some((-l.amount.amount_minor, l)),
-            _ => None,
-        })
-        .collect()
-}
-
 fn amounts(events: &[Event]) -> Vec<i64> {
-    lines(events).into_iter().map(|(a, _)| a).collect()
+    billing_lines(events).into_iter().map(|(a, _)| a).collect()
 }
 
 /// Net money of one subscription over `events`.
 fn net(events: &[Event], sub: Uuid) -> i64 {
-    lines(events)
+    billing_lines(events)
         .into_iter()
         .filter(|(_, l)| l.subscription_id == sub)
         .map(|(a, _)| a)

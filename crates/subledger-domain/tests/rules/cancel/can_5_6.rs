@@ -45,15 +45,7 @@ fn can_5_every_later_command_is_refused_with_subscription_cancelled() {
         schedule_quantity(sub, 5),
         clear_scheduled_change(sub),
         cancel(sub),
-        Command::Upgrade(Upgrade {
-            subscription_id: sub,
-            target_product_id: "m365-e5".into(),
-            quantity: 10,
-            target_subscription_id: None,
-            term: None,
-            billing: None,
-            timing: UpgradeTiming::Now,
-        }),
+        upgrade_now(sub, "m365-e5", 10),
         Command::ConvertTrial(ConvertTrial {
             subscription_id: sub,
             target_subscription_id: None,

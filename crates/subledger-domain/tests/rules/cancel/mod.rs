@@ -7,8 +7,7 @@ mod can_5_6;
 use crate::support::*;
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{
-    Command, ConvertTrial, CopyDownloadLink, DownloadSoftware, KeyType, RevealKey, Upgrade,
-    UpgradeTiming,
+    Command, ConvertTrial, CopyDownloadLink, DownloadSoftware, KeyType, RevealKey,
 };
 use subledger_domain::event::{BillingLine, BillingReason, CancelReason, ClearReason, EventData};
 use subledger_domain::state::Status;

@@ -188,15 +188,7 @@ fn gen_2_another_partners_subscription_is_not_found_never_forbidden() {
         suspend(sub),
         reactivate(sub),
         set_auto_renew(sub, false),
-        Command::Upgrade(Upgrade {
-            subscription_id: sub,
-            target_product_id: "m365-e5".into(),
-            quantity: 10,
-            target_subscription_id: None,
-            term: None,
-            billing: None,
-            timing: UpgradeTiming::Now,
-        }),
+        upgrade_now(sub, "m365-e5", 10),
         schedule_quantity(sub, 12),
         clear_scheduled_change(sub),
         Command::ConvertTrial(ConvertTrial {

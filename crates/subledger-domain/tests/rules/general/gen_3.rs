@@ -102,15 +102,7 @@ fn matrix_case(command_type: &str) -> (Scenario, Command, Uuid) {
             reactivate(sub)
         }
         "SetAutoRenew" => set_auto_renew(sub, false),
-        "Upgrade" => Command::Upgrade(Upgrade {
-            subscription_id: sub,
-            target_product_id: "m365-e5".into(),
-            quantity: 10,
-            target_subscription_id: None,
-            term: None,
-            billing: None,
-            timing: UpgradeTiming::Now,
-        }),
+        "Upgrade" => upgrade_now(sub, "m365-e5", 10),
         "ScheduleChange" | "ClearScheduledChange" => {
             let schedule = schedule_quantity(sub, 12);
             if command_type == "ScheduleChange" {

@@ -191,15 +191,7 @@ fn gen_5_derived_ids_of_transfers_and_partial_upgrades_follow_the_command_id() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     let sub = sc.buy("m365-e3", 10, P1Y, Billing::Monthly);
     sc.relate(PARTNER_B);
-    let upgrade = Command::Upgrade(Upgrade {
-        subscription_id: sub,
-        target_product_id: "m365-e5".into(),
-        quantity: 4,
-        target_subscription_id: None,
-        term: None,
-        billing: None,
-        timing: UpgradeTiming::Now,
-    });
+    let upgrade = upgrade_now(sub, "m365-e5", 4);
     let transfer = request_transfer(PARTNER_A);
     for (cmd, actor) in [(upgrade, admin_a()), (transfer, admin_b())] {
         let decide_as = |command_id: u128| {

@@ -135,15 +135,7 @@ fn any_command(subs: Vec<Uuid>) -> impl Strategy<Value = Command> {
         sub.clone().prop_map(suspend),
         sub.clone().prop_map(reactivate),
         (sub.clone(), any::<bool>()).prop_map(|(s, e)| set_auto_renew(s, e)),
-        (sub.clone(), 0u32..40).prop_map(|(s, q)| Command::Upgrade(Upgrade {
-            subscription_id: s,
-            target_product_id: "m365-e5".into(),
-            quantity: q,
-            target_subscription_id: None,
-            term: None,
-            billing: None,
-            timing: UpgradeTiming::Now,
-        })),
+        (sub.clone(), 0u32..40).prop_map(|(s, q)| upgrade_now(s, "m365-e5", q)),
         (sub.clone(), any::<bool>()).prop_map(|(s, kms)| Command::RevealKey(RevealKey {
             subscription_id: s,
             key_type: if kms { KeyType::KMS } else { KeyType::MAK },

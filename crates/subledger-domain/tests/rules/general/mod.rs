@@ -14,7 +14,7 @@ use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{
     AcceptRelationship, AddSeats, Command, ConvertTrial, CopyDownloadLink, CreateCustomer,
     DownloadSoftware, KeyType, Purchase, PurchaseItem, RejectTransfer, RequestRelationship,
-    RevealKey, Upgrade, UpgradeTiming,
+    RevealKey,
 };
 use subledger_domain::event::EventData;
 use subledger_domain::rejection::RejectionKind;

@@ -281,17 +281,7 @@ fn pur_2_an_upgrade_to_a_product_with_tighter_bounds_is_held_to_them() {
     let mut sc = Scenario::at("2026-01-10T09:00:00Z").with_customer("NL");
     sc.catalog = Catalog::from_json(&text).unwrap();
     let sub = sc.buy("small", 8, P1Y, M);
-    let upgrade = |quantity| {
-        Command::Upgrade(Upgrade {
-            subscription_id: sub,
-            target_product_id: "smaller".into(),
-            quantity,
-            target_subscription_id: None,
-            term: None,
-            billing: None,
-            timing: UpgradeTiming::Now,
-        })
-    };
+    let upgrade = |quantity| upgrade_now(sub, "smaller", quantity);
     // In place (all 8) and partial (6) both exceed 5.
     for q in [8, 6] {
         let rej = sc
