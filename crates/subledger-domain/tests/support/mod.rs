@@ -9,13 +9,22 @@ use serde_json::Value;
 use subledger_domain::actor::{Actor, Role};
 use subledger_domain::calendar::{Billing, Term};
 use subledger_domain::command::{
-    AcceptRelationship, CreateCustomer, Purchase, RequestRelationship, Upgrade,
+    AcceptRelationship, Command, CreateCustomer, Purchase, PurchaseItem, RequestRelationship,
+    Segment, Upgrade, UpgradeTiming,
 };
-use subledger_domain::command::{Command, PurchaseItem, Segment, UpgradeTiming};
 use subledger_domain::event::{BillingLine, Event, EventData};
 use subledger_domain::state::{CustomerState, Subscription};
 use subledger_domain::{Catalog, CommandContext, Rejection, decide, time};
 use uuid::Uuid;
+
+mod commands;
+mod given;
+
+// Each test binary uses a part of the harness.
+#[allow(unused_imports)]
+pub use commands::*;
+#[allow(unused_imports)]
+pub use given::*;
 
 pub const PARTNER_A: Uuid = Uuid::from_u128(0xA000_0000_0000_0000_0000_0000_0000_000A);
 pub const PARTNER_B: Uuid = Uuid::from_u128(0xB000_0000_0000_0000_0000_0000_0000_000B);
@@ -118,19 +127,24 @@ impl Outcome {
 
     /// The charges (positive) and credits (negative) the command raised.
     pub fn billing(&self) -> Vec<(i64, &BillingLine)> {
-        self.events()
-            .iter()
-            .filter_map(|e| match &e.data {
-                EventData::Charged(l) => Some((l.amount.amount_minor, l)),
-                EventData::Credited(l) => Some((-l.amount.amount_minor, l)),
-                _ => None,
-            })
-            .collect()
+        billing_lines(self.events())
     }
 
     pub fn amounts(&self) -> Vec<i64> {
         self.billing().into_iter().map(|(a, _)| a).collect()
     }
+}
+
+/// The charges (positive) and credits (negative) among `events`.
+pub fn billing_lines(events: &[Event]) -> Vec<(i64, &BillingLine)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::Charged(l) => Some((l.amount.amount_minor, l)),
+            EventData::Credited(l) => Some((-l.amount.amount_minor, l)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A customer's history being written, command by command, at chosen instants.
