@@ -2,7 +2,7 @@
 //! state, decide, append with the expected version, retry on conflicts,
 //! idempotency that survives restarts, snapshots, software keys ([`keys`]) and the
 //! time-driven work of REN-7. Beside it: how events are stored ([`codec`],
-//! [`upcast`]), the projections' runner and time travel ([`projections`]), the
+//! [`upcast`]), the projections' runner and time travel ([`read_side`]), the
 //! in-memory [`replay`], and the generated activity of tests, benchmarks and
 //! `subledger simulate` ([`workload`], [`simulate`]).
 
