@@ -4,9 +4,9 @@
 //! The customers are those of `crate::workload` (one seeded generator each, its
 //! commands depending only on its own earlier outcomes); so the same seed, flags
 //! and catalog give every customer stream the same events (ids included) however
-//! many customers run at once. Customers act concurrently within
-//! a tick (three ticks a day); the clock moves only between ticks, and time-driven
-//! work runs as it moves (REN-7), exactly as `POST /v1/clock/advance` does.
+//! many customers run at once. Customers act concurrently within a tick (three
+//! ticks a day); the clock moves only between ticks, and time-driven work runs as
+//! it moves (REN-7), exactly as `POST /v1/clock/advance` does.
 //!
 //! Rates: most customers are small (a command every week or two), one in twenty is
 //! large (several a day); weekends are quiet and the last two days of a month busy.
