@@ -14,8 +14,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use subledger_api::auth::AuthFile;
 use subledger_app::simulate::{
-    CommandSink, Outcome, SimulationConfig, Summary, customer_admin, customer_ids, partner_ids,
-    simulate,
+    CommandSink, Outcome, SimulationConfig, Summary, customer_admin, customer_ids, partner_agent,
+    partner_ids, simulate,
 };
 use subledger_app::{
     CommandRequest, Ledger, LedgerConfig, Projections, SimulatedClock, SqliteKeyVault,
@@ -192,7 +192,7 @@ fn write_auth(
     let partner_users: Vec<(String, uuid::Uuid)> = partners
         .iter()
         .enumerate()
-        .map(|(i, p)| (format!("agent@partner-{i}.example"), *p))
+        .map(|(i, p)| (partner_agent(i), *p))
         .collect();
     let customer_users: Vec<(String, uuid::Uuid)> = customers
         .iter()

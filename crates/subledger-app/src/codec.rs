@@ -184,13 +184,6 @@ fn decode_with(
     r: &RecordedEvent,
     lean: bool,
 ) -> Result<(Event, Metadata, Route), DecodeError> {
-    let fail = |reason: String| DecodeError {
-        stream: r.stream.clone(),
-        version: r.version,
-        event_id: r.event_id,
-        event_type: r.event_type.clone(),
-        reason,
-    };
     let current = chain.current_version(&r.event_type);
     // The version is judged before anything is parsed, so a record of a version
     // this build cannot read is reported as that, not as a parse error.
@@ -200,53 +193,25 @@ fn decode_with(
         Some(
             chain
                 .path(&r.event_type, r.schema_version)
-                .map_err(|e| fail(e.to_string()))?,
+                .map_err(|e| failure(r, e.to_string()))?,
         )
     };
-    let meta: Metadata = if lean {
-        let m: LeanMetadata =
-            serde_json::from_slice(&r.metadata).map_err(|e| fail(format!("metadata: {e}")))?;
-        Metadata {
-            at: m.at,
-            command_id: m.command_id,
-            actor: None,
-            fingerprint: None,
-            count: None,
-        }
-    } else {
-        serde_json::from_slice(&r.metadata).map_err(|e| fail(format!("metadata: {e}")))?
-    };
-    let (data, route): (EventData, Route) = match steps {
-        None => {
-            // `{"type": …, "data": …}` in one parse, without re-encoding the payload:
-            // replay decodes every event, so this path stays free of `Value`.
-            let mut text = Vec::with_capacity(r.data.len() + r.event_type.len() + 24);
-            text.extend_from_slice(b"{\"type\":");
-            if r.event_type.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                text.push(b'"');
-                text.extend_from_slice(r.event_type.as_bytes());
-                text.push(b'"');
-            } else {
-                text.extend_from_slice(&serde_json::to_vec(&r.event_type).unwrap_or_default());
-            }
-            text.extend_from_slice(b",\"data\":");
-            text.extend_from_slice(&r.data);
-            text.push(b'}');
-            let data = serde_json::from_slice(&text).map_err(|e| fail(format!("payload: {e}")))?;
-            (data, Route::Current)
-        }
+    let meta = decode_metadata(r, lean)?;
+    let (data, route) = match steps {
+        None => (decode_current(r)?, Route::Current),
         Some(steps) => {
             let from = r.schema_version;
             let mut payload: serde_json::Value =
-                serde_json::from_slice(&r.data).map_err(|e| fail(format!("payload: {e}")))?;
+                serde_json::from_slice(&r.data).map_err(|e| failure(r, format!("payload: {e}")))?;
             for step in steps {
                 (step.lift)(&mut payload);
             }
             let tagged = serde_json::json!({"type": r.event_type, "data": payload});
             let data = serde_json::from_value(tagged).map_err(|e| {
-                fail(format!(
-                    "payload lifted from schema version {from} to {current}: {e}"
-                ))
+                failure(
+                    r,
+                    format!("payload lifted from schema version {from} to {current}: {e}"),
+                )
             })?;
             (data, Route::Upcast { from })
         }
@@ -261,6 +226,53 @@ fn decode_with(
         meta,
         route,
     ))
+}
+
+/// What went wrong with which record.
+fn failure(r: &RecordedEvent, reason: String) -> DecodeError {
+    DecodeError {
+        stream: r.stream.clone(),
+        version: r.version,
+        event_id: r.event_id,
+        event_type: r.event_type.clone(),
+        reason,
+    }
+}
+
+/// The envelope; `lean` reads only the instant and the command id (what the read
+/// models need), skipping the actor and the GEN-5 fields.
+fn decode_metadata(r: &RecordedEvent, lean: bool) -> Result<Metadata, DecodeError> {
+    let parse_error = |e: serde_json::Error| failure(r, format!("metadata: {e}"));
+    if !lean {
+        return serde_json::from_slice(&r.metadata).map_err(parse_error);
+    }
+    let m: LeanMetadata = serde_json::from_slice(&r.metadata).map_err(parse_error)?;
+    Ok(Metadata {
+        at: m.at,
+        command_id: m.command_id,
+        actor: None,
+        fingerprint: None,
+        count: None,
+    })
+}
+
+/// A payload at the current version: `{"type": …, "data": …}` in one parse,
+/// without re-encoding the payload (replay decodes every event, so this path stays
+/// free of `Value`).
+fn decode_current(r: &RecordedEvent) -> Result<EventData, DecodeError> {
+    let mut text = Vec::with_capacity(r.data.len() + r.event_type.len() + 24);
+    text.extend_from_slice(b"{\"type\":");
+    if r.event_type.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        text.push(b'"');
+        text.extend_from_slice(r.event_type.as_bytes());
+        text.push(b'"');
+    } else {
+        text.extend_from_slice(&serde_json::to_vec(&r.event_type).unwrap_or_default());
+    }
+    text.extend_from_slice(b",\"data\":");
+    text.extend_from_slice(&r.data);
+    text.push(b'}');
+    serde_json::from_slice(&text).map_err(|e| failure(r, format!("payload: {e}")))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use futures::StreamExt;
 use rand::Rng;
 
 use crate::workload::{Customer, Tick};
-pub use crate::workload::{Outcome, customer_admin, customer_ids, partner_ids};
+pub use crate::workload::{Outcome, customer_admin, customer_ids, partner_agent, partner_ids};
 use crate::{CommandRequest, Ledger};
 
 /// What the simulation needs from whoever executes commands: the ledger in
