@@ -46,10 +46,7 @@ pub(super) fn download(d: &mut Decision<'_>, command: &DownloadSoftware) -> Resu
         language: &command.language,
         os: &command.os,
     };
-    let role = d.require(Action::SoftwareKeys)?;
-    let access = check_access(d, &request, role)?;
-    d.emit(EventData::SoftwareDownloaded(access));
-    Ok(())
+    record_access(d, &request, EventData::SoftwareDownloaded)
 }
 
 /// KEY-1: copy a download link.
@@ -60,14 +57,21 @@ pub(super) fn copy_link(d: &mut Decision<'_>, command: &CopyDownloadLink) -> Res
         language: &command.language,
         os: &command.os,
     };
+    record_access(d, &request, EventData::DownloadLinkCopied)
+}
+
+/// A download or a copied link: allowed as a reveal is, recorded as `event`.
+fn record_access(
+    d: &mut Decision<'_>,
+    request: &Request<'_>,
+    event: fn(KeyAccess) -> EventData,
+) -> Result<(), Rejection> {
     let role = d.require(Action::SoftwareKeys)?;
-    let access = check_access(d, &request, role)?;
-    d.emit(EventData::DownloadLinkCopied(access));
+    let access = check_access(d, request, role)?;
+    d.emit(event(access));
     Ok(())
 }
 
-/// What every key or download request names: the subscription and the software
-/// choices.
 struct Request<'a> {
     subscription_id: Uuid,
     version: &'a Option<String>,
