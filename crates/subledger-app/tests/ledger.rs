@@ -12,7 +12,7 @@ use subledger_domain::{Catalog, invariants};
 use subledger_store::{EventStore, MemoryStore};
 use uuid::Uuid;
 
-use support::{CUSTOMER, Rig, at, bought, cmd, create_customer, purchase, req};
+use support::{CUSTOMER, Rig, at, bought, cmd, create_customer, customer_events, purchase, req};
 
 #[tokio::test]
 async fn gen_5_a_repeated_command_returns_the_first_body_byte_for_byte_even_after_a_restart() {
@@ -202,7 +202,7 @@ async fn ren_7_time_driven_work_run_by_two_ledgers_is_written_once() {
     let (ra, rb) = tokio::join!(a.run_due_work(to), b.run_due_work(to));
     let written = ra.unwrap() + rb.unwrap();
     // Per subscription: 11 monthly charges, a renewal and its charge, one more monthly charge.
-    let events = a.customer_events(CUSTOMER).await.unwrap();
+    let events = customer_events(a.store().as_ref(), CUSTOMER).await;
     let renewals = events
         .iter()
         .filter(|(_, e)| e.data.type_name() == "SubscriptionRenewed")
@@ -243,7 +243,7 @@ async fn ren_7_due_work_on_a_stale_cache_reloads_after_the_conflict_and_keeps_no
     // `b` decides the due work on its stale state (folding it in as it goes); its
     // append conflicts, so that state must be dropped and the stream reloaded.
     b.run_due_work(to).await.unwrap();
-    let events = b.customer_events(CUSTOMER).await.unwrap();
+    let events = customer_events(b.store().as_ref(), CUSTOMER).await;
     let renewals = |product: &str| {
         events
             .iter()

@@ -24,7 +24,7 @@ mod startup;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use subledger_domain::{Actor, Catalog, Command, CustomerState, Event};
+use subledger_domain::{Actor, Catalog, Command, CustomerState};
 use subledger_projections::ProjectionDb;
 use subledger_store::{EventStore, StoreError};
 use tokio::sync::Mutex as AsyncMutex;
@@ -211,21 +211,5 @@ impl Ledger {
         let mut slot = slot.lock().await;
         self.refresh(&mut slot, customer).await?;
         Ok((slot.state.clone(), slot.version))
-    }
-
-    /// The customer's events, decoded, with their stream versions.
-    pub async fn customer_events(&self, customer: Uuid) -> Result<Vec<(u64, Event)>, CommandError> {
-        let records = self
-            .store
-            .read_stream(&customer_stream(customer), 0)
-            .await?;
-        records
-            .iter()
-            .map(|r| {
-                codec::decode(r)
-                    .map(|(e, _)| (r.version, e))
-                    .map_err(Into::into)
-            })
-            .collect()
     }
 }

@@ -95,3 +95,21 @@ pub async fn bought(ledger: &Ledger, id: u128, product: &str, quantity: u32) -> 
         .unwrap();
     r.subscription_ids[0]
 }
+
+/// The customer's events as the log holds them, decoded, with their stream versions.
+pub async fn customer_events(
+    store: &dyn EventStore,
+    customer: Uuid,
+) -> Vec<(u64, subledger_domain::Event)> {
+    let records = store
+        .read_stream(&subledger_app::codec::customer_stream(customer), 0)
+        .await
+        .expect("read the customer's stream");
+    records
+        .iter()
+        .map(|r| {
+            let (event, _) = subledger_app::codec::decode(r).expect("decode");
+            (r.version, event)
+        })
+        .collect()
+}
