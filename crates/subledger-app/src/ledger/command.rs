@@ -15,7 +15,6 @@ use tracing::{Instrument, debug, info_span};
 use uuid::Uuid;
 
 use super::cache::Slot;
-use super::due::expected;
 use super::{CommandRequest, Ledger};
 use crate::codec::{self, customer_stream};
 use crate::error::CommandError;
@@ -293,14 +292,7 @@ impl Ledger {
         let stream = customer_stream(customer);
         let records = codec::encode_command(&events, req.command_id, fingerprint);
         let payloads: Vec<bytes::Bytes> = records.iter().map(|r| r.data.clone()).collect();
-        let started = Instant::now();
-        let result = self
-            .store
-            .append(&stream, expected(slot.version), records)
-            .await;
-        self.metrics
-            .append_seconds
-            .observe(started.elapsed().as_secs_f64());
+        let result = self.append_timed(&stream, slot.version, records).await;
         let appended = match result {
             Ok(appended) => appended,
             Err(e) if e.is_conflict() || matches!(e, StoreError::IdempotencyConflict { .. }) => {

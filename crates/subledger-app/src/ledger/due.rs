@@ -3,12 +3,12 @@
 //! run for each customer under its lock, on a clock advance or a scheduler tick.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use subledger_domain::time;
-use subledger_store::{EventStore, ExpectedVersion};
+use subledger_store::ExpectedVersion;
 use tracing::warn;
 use uuid::Uuid;
 
@@ -54,14 +54,7 @@ impl Ledger {
                 break;
             }
             let records = codec::encode_time(&events, &stream, slot.version);
-            let started = Instant::now();
-            let result = self
-                .store
-                .append(&stream, expected(slot.version), records)
-                .await;
-            self.metrics
-                .append_seconds
-                .observe(started.elapsed().as_secs_f64());
+            let result = self.append_timed(&stream, slot.version, records).await;
             match result {
                 Ok(r) => {
                     slot.version = r.next_version;

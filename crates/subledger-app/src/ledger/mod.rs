@@ -202,6 +202,25 @@ impl Ledger {
         Ok(())
     }
 
+    /// Appends at the state's version (the check that it is still the stream's),
+    /// timing the append for the metrics.
+    async fn append_timed(
+        &self,
+        stream: &str,
+        version: u64,
+        records: Vec<subledger_store::NewEvent>,
+    ) -> Result<subledger_store::AppendResult, StoreError> {
+        let started = std::time::Instant::now();
+        let result = self
+            .store
+            .append(stream, due::expected(version), records)
+            .await;
+        self.metrics
+            .append_seconds
+            .observe(started.elapsed().as_secs_f64());
+        result
+    }
+
     /// The customer's current state and stream version.
     pub async fn customer_state(
         &self,
