@@ -187,19 +187,7 @@ async fn export_projections_refuses_without_them_matches_a_replay_and_the_log_co
                  "term": "P1Y", "billing": "annual"}]}),
         ],
     );
-    let json: Value = serde_json::from_str(&l.ok(&[
-        "audit",
-        "key-access",
-        "--from",
-        "2026-01-01",
-        "--to",
-        "2027-01-01",
-        "--as",
-        "tok-admin",
-        "--format",
-        "json",
-    ]))
-    .unwrap();
+    let json: Value = serde_json::from_str(&l.ok(&audit_admin_2026(Some("json")))).unwrap();
     let actions: Vec<&str> = json["entries"]
         .as_array()
         .unwrap()

@@ -235,3 +235,21 @@ const FILES: [&str; 5] = [
     "billing-totals",
     "key-access",
 ];
+
+/// `audit key-access` over 2026 as the partner's admin, in `format` (or the default).
+fn audit_admin_2026(format: Option<&'static str>) -> Vec<&'static str> {
+    let mut args = vec![
+        "audit",
+        "key-access",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2027-01-01",
+        "--as",
+        "tok-admin",
+    ];
+    if let Some(format) = format {
+        args.extend(["--format", format]);
+    }
+    args
+}

@@ -25,30 +25,8 @@ fn the_tools_never_write_the_log_and_a_missing_data_dir_fails_with_one_line() {
         vec!["history", S2],
         vec!["history", S2, "--format", "json"],
         vec!["events"],
-        vec![
-            "audit",
-            "key-access",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2027-01-01",
-            "--as",
-            "tok-admin",
-            "--format",
-            "json",
-        ],
-        vec![
-            "audit",
-            "key-access",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2027-01-01",
-            "--as",
-            "tok-admin",
-            "--format",
-            "csv",
-        ],
+        audit_admin_2026(Some("json")),
+        audit_admin_2026(Some("csv")),
     ] {
         // `run` checks that no key is printed.
         printed.push_str(&l.ok(&args));
@@ -71,16 +49,7 @@ fn the_tools_never_write_the_log_and_a_missing_data_dir_fails_with_one_line() {
         vec!["export", "projections", "--out", out],
         vec!["history", S1],
         vec!["events"],
-        vec![
-            "audit",
-            "key-access",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2027-01-01",
-            "--as",
-            "tok-admin",
-        ],
+        audit_admin_2026(None),
     ] {
         let output = subledger()
             .args(&args)
