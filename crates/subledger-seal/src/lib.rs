@@ -11,3 +11,13 @@ pub mod merkle;
 pub mod record;
 
 pub use record::Hash;
+pub mod checkpoint;
+pub mod db;
+pub mod sealer;
+pub mod state;
+
+pub use checkpoint::{Checkpoint, CheckpointError, KeyError};
+pub use db::{SealDb, SealDbError};
+pub use sealer::{ConsistencyProof, InclusionProof, Seal, SealError, spawn_sealer};
+pub mod verify;
+pub use verify::{CheckpointToCheck, Problem, Report, Verifier, verify_log};

@@ -41,11 +41,7 @@ pub fn root<S: Subtrees>(tree: &S, size: u64) -> Result<Hash, S::Error> {
 }
 
 /// `PATH(index, D[size])` (RFC 9162 §2.1.3.1), leaf side first. `index < size`.
-pub fn inclusion_path<S: Subtrees>(
-    tree: &S,
-    index: u64,
-    size: u64,
-) -> Result<Vec<Hash>, S::Error> {
+pub fn inclusion_path<S: Subtrees>(tree: &S, index: u64, size: u64) -> Result<Vec<Hash>, S::Error> {
     let mut siblings = Vec::new();
     let (mut start, mut end) = (0, size);
     // Walk down from the root, noting each sibling; the proof lists them upwards.
@@ -67,11 +63,7 @@ pub fn inclusion_path<S: Subtrees>(
 }
 
 /// `PROOF(from, D[to])` (RFC 9162 §2.1.4.1). `0 < from <= to`.
-pub fn consistency_proof<S: Subtrees>(
-    tree: &S,
-    from: u64,
-    to: u64,
-) -> Result<Vec<Hash>, S::Error> {
+pub fn consistency_proof<S: Subtrees>(tree: &S, from: u64, to: u64) -> Result<Vec<Hash>, S::Error> {
     let mut parts = Vec::new();
     let (mut m, mut start, mut end, mut whole) = (from, 0, to, true);
     // SUBPROOF(m, D[start:end], whole), unrolled; the parts are collected top-down

@@ -142,7 +142,10 @@ mod tests {
         let mut a = record();
         a.stream = "customer-1S".into();
         a.event_type = "eatsAdded".into();
-        assert_ne!(leaf_hash(&a, &mut scratch), leaf_hash(&record(), &mut scratch));
+        assert_ne!(
+            leaf_hash(&a, &mut scratch),
+            leaf_hash(&record(), &mut scratch)
+        );
     }
 
     #[test]
