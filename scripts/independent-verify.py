@@ -11,15 +11,7 @@ shares no code and no dependency with the Rust implementation it checks.
 Exit status: 0 every check passed, 1 a check failed (the line names the position or sizes),
 2 usage or I/O error.
 """
-import argparse
-import hashlib
-import json
-import pathlib
-import random
-import sqlite3
-import struct
-import sys
-import time
+import argparse, hashlib, json, pathlib, random, sqlite3, struct, sys, time  # noqa: E401
 import urllib.error
 import urllib.request
 
@@ -28,13 +20,10 @@ QUERY = ("SELECT e.position, s.name, e.version, e.event_id, e.event_type, e.sche
 ZERO32 = bytes(32)
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
-
 class UsageError(Exception):
     """Bad arguments, unreadable files, unreachable server: exit status 2."""
 
-
 # ---------------------------------------------------------------- encoding and hashes (spec 1, 2)
-
 def leaf_data(position, stream, version, event_id, event_type, schema_version, data, metadata):
     """Canonical encoding of one record; text fields are given as their UTF-8 bytes."""
     if len(event_id) != 16:
@@ -45,16 +34,13 @@ def leaf_data(position, stream, version, event_id, event_type, schema_version, d
                      struct.pack(">II", schema_version, len(data)), data,
                      struct.pack(">I", len(metadata)), metadata))
 
-
 def leaf_hash(data):
     """LH(d) = SHA-256(0x00 || d)."""
     return hashlib.sha256(b"\x00" + data).digest()
 
-
 def node_hash(left, right):
     """NH(l, r) = SHA-256(0x01 || l || r)."""
     return hashlib.sha256(b"\x01" + left + right).digest()
-
 
 class Tree:
     """Merkle tree (RFC 9162 2.1.1) and hash chain grown one leaf at a time.
@@ -85,7 +71,6 @@ class Tree:
             acc = node_hash(h, acc)
         return acc
 
-
 def prefix_root(leaf_hashes, m):
     """MTH of the first m leaves of a bytearray of concatenated 32-byte leaf hashes."""
     t = Tree()
@@ -93,9 +78,7 @@ def prefix_root(leaf_hashes, m):
         t.append(bytes(leaf_hashes[32 * i:32 * i + 32]))
     return t.root()
 
-
 # ------------------------------------------------------------ proof verification (spec 3)
-
 def verify_inclusion(index, size, lh, path, root):
     """RFC 9162 2.1.3.2: does the audit path lead from leaf hash lh at index to root?"""
     if index >= size:
@@ -112,7 +95,6 @@ def verify_inclusion(index, size, lh, path, root):
             r = node_hash(r, p)
         fn, sn = fn >> 1, sn >> 1
     return sn == 0 and r == root
-
 
 def verify_consistency(m, n, first, second, proof):
     """RFC 9162 2.1.4.2: is the tree of size m with root first a prefix of the size-n root second?"""
@@ -140,15 +122,12 @@ def verify_consistency(m, n, first, second, proof):
         fn, sn = fn >> 1, sn >> 1
     return sn == 0 and fr == first and sr == second
 
-
 # ------------------------------------------------------- Ed25519 verification (RFC 8032 5.1)
-
 P = 2 ** 255 - 19
 L = 2 ** 252 + 27742317777372353535851937790883648493
 D = -121665 * pow(121666, P - 2, P) % P
 SQRT_M1 = pow(2, (P - 1) // 4, P)
 IDENTITY = (0, 1, 1, 0)
-
 
 def ed_add(a, b):
     """Point addition in extended coordinates (X, Y, Z, T), formulas of RFC 8032 5.1.4."""
@@ -158,7 +137,6 @@ def ed_add(a, b):
     cc, dd = t1 * 2 * D * t2 % P, z1 * 2 * z2 % P
     e, f, g, h = bb - aa, dd - cc, dd + cc, bb + aa
     return (e * f % P, g * h % P, f * g % P, e * h % P)
-
 
 def ed_mul(k, pt):
     """[k]pt by double-and-add (variable time: only public values are handled here)."""
@@ -170,11 +148,9 @@ def ed_mul(k, pt):
         k >>= 1
     return acc
 
-
 def ed_equal(a, b):
     """Projective equality: X1/Z1 == X2/Z2 and Y1/Z1 == Y2/Z2."""
     return (a[0] * b[2] - b[0] * a[2]) % P == 0 and (a[1] * b[2] - b[1] * a[2]) % P == 0
-
 
 def ed_decode(s):
     """Decode a 32-byte point (RFC 8032 5.1.3); None if it is not on the curve."""
@@ -198,9 +174,7 @@ def ed_decode(s):
         x = P - x
     return (x, y, 1, x * y % P)
 
-
 BASE = ed_decode((4 * pow(5, P - 2, P) % P).to_bytes(32, "little"))  # y = 4/5, x even
-
 
 def ed25519_verify(public_key, message, signature):
     """RFC 8032 5.1.7: check [8][S]B = [8]R + [8][k]A for k = SHA-512(R || A || M) mod L."""
@@ -215,15 +189,12 @@ def ed25519_verify(public_key, message, signature):
     right = ed_mul(8, ed_add(r, ed_mul(k, a)))
     return ed_equal(left, right)
 
-
 # --------------------------------------------------------------- checkpoints and keys (spec 4)
-
 def parse_hex(text, nbytes, what):
     """Strict lowercase hex of exactly nbytes bytes."""
     if not isinstance(text, str) or len(text) != 2 * nbytes or text.strip("0123456789abcdef"):
         raise ValueError(f"{what} is not {2 * nbytes} lowercase hex characters")
     return bytes.fromhex(text)
-
 
 def load_public_key(path):
     """The .pub file of `subledger keygen`: 64 lowercase hex characters and a newline."""
@@ -231,7 +202,6 @@ def load_public_key(path):
         return parse_hex(pathlib.Path(path).read_text().strip(), 32, f"public key in {path}")
     except (OSError, ValueError) as e:
         raise UsageError(str(e)) from e
-
 
 def parse_checkpoint(obj, where):
     """Validate a checkpoint object; keep the hex strings (they are signed as text)."""
@@ -251,15 +221,12 @@ def parse_checkpoint(obj, where):
     cp["name"] = where
     return cp
 
-
 def signed_message(cp):
     """The exact UTF-8 text that the checkpoint signature covers."""
     return (f"subledger checkpoint v1\ntree_size {cp['tree_size']}\nroot_hash {cp['root_hash']}\n"
             f"chain_hash {cp['chain_hash']}\ntimestamp {cp['timestamp']}\n").encode()
 
-
 # ------------------------------------------------------------------------ reading the log
-
 def scan_log(db_path, sizes, ranks, keep_leaves_upto=0):
     """Stream the log once. Returns (record count, {size: (root, chain)} for the wanted sizes,
     {rank: (position, leaf hash)} for the wanted ranks, first structural fault or None,
@@ -299,9 +266,7 @@ def scan_log(db_path, sizes, ranks, keep_leaves_upto=0):
         conn.close()
     return tree.size, at, leaves, fault, kept
 
-
 # -------------------------------------------------------------------------------- the server
-
 class Server:
     """The auditor endpoints of spec 5 (bearer token)."""
 
@@ -332,14 +297,11 @@ class Server:
         """Consistency proof between sizes m and n."""
         return self.get(f"/v1/ledger/proof/consistency?from={m}&to={n}")
 
-
 def hexes(items):
     """A JSON list of 64-character hex hashes as bytes."""
     return [parse_hex(h, 32, "proof hash") for h in items]
 
-
 # ---------------------------------------------------------------------------------- checks
-
 class Report:
     """One line per check; counts the outcomes."""
 
@@ -352,7 +314,6 @@ class Report:
         self.failed += not ok
         print(f"{'OK  ' if ok else 'FAIL'} {what}{'' if ok or not why else ': ' + why}", flush=True)
         return ok
-
 
 def check_checkpoint(rep, cp, pub, n, at):
     """Signature, key id, size and roots of one checkpoint. True if it matches the log, False if
@@ -367,12 +328,12 @@ def check_checkpoint(rep, cp, pub, n, at):
                      f"log of {n} records is shorter than the checkpoint (truncated?)"):
         return False if signed else None
     root, chain = at[m]
-    return signed and rep.check(root == cp["root"] and chain == cp["chain"],
-                     f"{cp['name']}: root and chain at size {m}",
-                     f"log of {n} records does not match the checkpoint of size {m} "
-                     f"(root {root.hex()} vs {cp['root_hash']}, chain {chain.hex()} vs "
-                     f"{cp['chain_hash']})")
-
+    match = rep.check(root == cp["root"] and chain == cp["chain"],
+                      f"{cp['name']}: root and chain at size {m}",
+                      f"log of {n} records does not match the checkpoint of size {m} "
+                      f"(root {root.hex()} vs {cp['root_hash']}, chain {chain.hex()} vs "
+                      f"{cp['chain_hash']})")
+    return match if signed else None
 
 def locate_with_server(rep, srv, cp, db):
     """Binary search for the first record whose prefix root differs from the sealed one; the
@@ -391,15 +352,14 @@ def locate_with_server(rep, srv, cp, db):
             return rep.check(False, "locating the first difference",
                              f"server's consistency proof {mid}->{size} is invalid")
         lo, hi = (mid, hi) if prefix_root(leaves, mid) == sealed else (lo, mid)
-    position = positions[hi - 1]
     local = bytes(leaves[32 * (hi - 1):32 * hi]).hex()
-    try:
-        sealed_leaf = srv.inclusion(position, size)["leaf_hash"]
+    try:  # the sealed SQLite log is gap-free: its leaf index hi - 1 has position hi
+        ans = srv.inclusion(hi, size)
+        sealed = ans["leaf_hash"] if ans["leaf_index"] == hi - 1 else "unavailable"
     except (LookupError, KeyError, TypeError) as e:
-        sealed_leaf = f"unavailable ({e})"
-    return rep.check(False, f"first record that differs from the sealed log: position {position}",
-                     f"leaf index {hi - 1}: leaf hash {local} vs sealed {sealed_leaf}")
-
+        sealed = f"unavailable ({e})"
+    return rep.check(False, f"first record that differs from the sealed log: leaf index {hi - 1}",
+                     f"local position {positions[hi - 1]}, leaf hash {local} vs sealed {sealed}")
 
 def run(args):
     """The whole verification; returns the exit status."""
@@ -440,7 +400,7 @@ def run(args):
         verdict = check_checkpoint(rep, cp, pub, n, at)
         if verdict is not None:
             (good if verdict else bad).add(cp["tree_size"])
-    if scp and scp["tree_size"] <= n:
+    if scp and scp["tree_size"] <= n:  # proofs lead from local leaves/prefixes to the SIGNED root
         s = scp["tree_size"]
         for rank in sorted(ranks):
             position, lh = leaves[rank]
@@ -448,7 +408,7 @@ def run(args):
             try:
                 ans = srv.inclusion(position, s)
                 ok = (ans["leaf_index"] == rank and ans["tree_size"] == s
-                      and verify_inclusion(rank, s, lh, hexes(ans["audit_path"]), at[s][0]))
+                      and verify_inclusion(rank, s, lh, hexes(ans["audit_path"]), scp["root"]))
                 why = (f"sealed leaf hash {ans['leaf_hash']} vs local {lh.hex()}"
                        if ans["leaf_hash"] != lh.hex() else "proof does not verify")
             except (LookupError, KeyError, TypeError, ValueError) as e:
@@ -458,7 +418,8 @@ def run(args):
             what = f"consistency {m} -> {k}"
             try:
                 ans = srv.consistency(m, k)
-                ok = verify_consistency(m, k, at[m][0], at[k][0], hexes(ans["proof"]))
+                top = scp["root"] if k == s else at[k][0]
+                ok = verify_consistency(m, k, at[m][0], top, hexes(ans["proof"]))
                 why = (f"sealed root at {m} is {ans['from_root']}, local {at[m][0].hex()}"
                        if ans["from_root"] != at[m][0].hex() else "proof does not verify")
             except (LookupError, KeyError, TypeError, ValueError) as e:
@@ -476,9 +437,7 @@ def run(args):
           f"{n} records, {n / dt:,.0f} records/s")
     return 1 if rep.failed else 0
 
-
 # ------------------------------------------------------------------------------- self-test
-
 RFC8032 = [  # RFC 8032 7.1 TEST 1, 2, 3: public key, message, signature
     ("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf"
@@ -496,7 +455,6 @@ FIXED_HEX = ("0000000000000007" "00000005" "636166c3a9" "0000000000000003"
              "000102030405060708090a0b0c0d0e0f" "00000009" "507572636861736564" "00000002"
              "00000007" "7b226e223a317d" "00000000")
 
-
 def naive_mth(d):
     """MTH by the recursive definition of RFC 9162 2.1.1 over leaf data d."""
     if not d:
@@ -505,7 +463,6 @@ def naive_mth(d):
         return leaf_hash(d[0])
     k = 1 << ((len(d) - 1).bit_length() - 1)
     return node_hash(naive_mth(d[:k]), naive_mth(d[k:]))
-
 
 def naive_path(m, d):
     """PATH(m, D[n]) of RFC 9162 2.1.3.1."""
@@ -516,7 +473,6 @@ def naive_path(m, d):
         return naive_path(m, d[:k]) + [naive_mth(d[k:])]
     return naive_path(m - k, d[k:]) + [naive_mth(d[:k])]
 
-
 def naive_subproof(m, d, complete):
     """SUBPROOF(m, D[n], b) of RFC 9162 2.1.4.1."""
     if m == len(d):
@@ -526,7 +482,6 @@ def naive_subproof(m, d, complete):
         return naive_subproof(m, d[:k], complete) + [naive_mth(d[k:])]
     return naive_subproof(m - k, d[k:], False) + [naive_mth(d[:k])]
 
-
 def corruptions(proof):
     """Wrong variants of a proof: one bit flipped in each hash, one hash added, one dropped."""
     for i, h in enumerate(proof):
@@ -534,7 +489,6 @@ def corruptions(proof):
     yield proof + [ZERO32]
     if proof:
         yield proof[:-1]
-
 
 def self_test():
     """Known answers and cross-checks against naive implementations; returns the exit status."""
@@ -594,7 +548,6 @@ def self_test():
           f"{rep.failed} failed")
     return 1 if rep.failed else 0
 
-
 def main(argv=None):
     """Parse the command line and run the verification or the self-test."""
     ap = argparse.ArgumentParser(description="Independent verifier of subledger's sealed log.")
@@ -622,7 +575,6 @@ def main(argv=None):
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-
 
 if __name__ == "__main__":
     sys.exit(main())
