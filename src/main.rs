@@ -134,6 +134,14 @@ struct ServeArgs {
     /// backlog (bigger: faster catch-up; smaller: finer checkpoints).
     #[arg(long, default_value_t = subledger_app::read_side::CATCH_UP_EVENTS)]
     projection_batch: usize,
+    /// The Ed25519 key that signs the log's checkpoints (`subledger keygen`).
+    /// Default: the data directory's ledger.key, made on first start; keep the
+    /// key outside the data directory where insiders can read it.
+    #[arg(long)]
+    signing_key: Option<PathBuf>,
+    /// How often a checkpoint is signed while the log grows.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    checkpoint_every: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -345,6 +353,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         Projections::spawn_with(ledger.store().clone(), Arc::new(db), args.projection_batch)
             .await
             .context("starting the projections")?;
+    let seal = open_seal(&args.ledger.data_dir, args.signing_key.as_deref())?;
+    let sealer =
+        subledger_seal::spawn_sealer(seal.clone(), ledger.store().clone(), args.checkpoint_every);
     let router = subledger_api::router(
         ledger.clone(),
         projections,
@@ -352,6 +363,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         subledger_api::ApiConfig {
             simulated_clock: simulated,
             read_wait: args.read_wait,
+            seal: Some(seal),
             ..subledger_api::ApiConfig::default()
         },
     );
@@ -366,8 +378,38 @@ async fn serve(args: ServeArgs) -> Result<()> {
         s.abort();
     }
     runner.abort();
+    sealer.abort();
     info!("stopped");
     Ok(())
+}
+
+/// The seal beside the log (`seal.db`), signing with the operator's key; without
+/// one, a key is made in the data directory on first start.
+fn open_seal(data_dir: &Path, signing_key: Option<&Path>) -> Result<Arc<subledger_seal::Seal>> {
+    use subledger_seal::checkpoint;
+    let key_path = match signing_key {
+        Some(path) => path.to_owned(),
+        None => {
+            let path = tools::seal::default_signing_key(data_dir);
+            if !path.exists() {
+                let key = checkpoint::generate_key()?;
+                let public = checkpoint::write_key_files(&key, &path)?;
+                eprintln!(
+                    "subledger: made a checkpoint signing key {} (public key {}); pass --signing-key to keep it elsewhere",
+                    path.display(),
+                    public.display()
+                );
+            }
+            path
+        }
+    };
+    let key = checkpoint::read_signing_key(&key_path)?;
+    let path = tools::seal::seal_path(data_dir);
+    let db = subledger_seal::SealDb::open(&path)
+        .with_context(|| format!("opening the seal {}", path.display()))?;
+    let seal = subledger_seal::Seal::open(db, key).context("loading the seal")?;
+    info!(sealed = seal.sealed_size(), key_id = %checkpoint::key_id(&seal.public_key()), "the log's seal is open");
+    Ok(Arc::new(seal))
 }
 
 /// One line of `exec` output.

@@ -12,7 +12,9 @@ mod audit;
 mod events;
 mod export;
 mod history;
+mod progress;
 mod replay;
+pub mod seal;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,6 +43,13 @@ pub enum Tool {
     History(history::HistoryArgs),
     /// The global event feed as NDJSON, unfiltered (the operator's view of the log).
     Events(events::EventsArgs),
+    /// Make an Ed25519 key pair that signs the log's checkpoints (FILE and FILE.pub).
+    Keygen(seal::KeygenArgs),
+    /// Seal the log up to its head and sign a checkpoint now (an auditor keeps it).
+    Checkpoint(seal::CheckpointArgs),
+    /// Recompute the hash chain and Merkle tree of the whole log and check them
+    /// against the seal and every checkpoint; exits 1 naming the first bad position.
+    Verify(seal::VerifyArgs),
 }
 
 /// Where the log is read from.
@@ -110,6 +119,9 @@ async fn dispatch(tool: Tool) -> Result<()> {
         Tool::Audit(cmd) => audit::run(cmd).await,
         Tool::History(args) => history::run(args).await,
         Tool::Events(args) => events::run(args).await,
+        Tool::Keygen(args) => seal::keygen(args),
+        Tool::Checkpoint(args) => seal::take_checkpoint(args).await,
+        Tool::Verify(args) => seal::verify(args).await,
     }
 }
 

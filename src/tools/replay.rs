@@ -1,13 +1,12 @@
 //! `subledger replay`: every read model rebuilt in memory from the first event.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
+use super::progress::Progress;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use subledger_app::{ReplayOptions, replay};
 
 use super::{FileFormat, Source, bad, parse_optional_instant, show_instant, write_files};
@@ -47,7 +46,7 @@ pub async fn run(args: ReplayArgs) -> Result<()> {
     }
     let workers = options.workers;
     let opened = args.source.open().await?;
-    let mut progress = Progress::new();
+    let mut progress = Progress::new("replay");
     let (model, stats) = replay(opened.store, options, |read, head| {
         progress.update(read, head)
     })
@@ -99,62 +98,4 @@ pub async fn run(args: ReplayArgs) -> Result<()> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// Progress on standard error: a bar on a terminal, otherwise a plain line every
-/// second or every tenth of the way.
-struct Progress {
-    bar: Option<ProgressBar>,
-    started: Instant,
-    last_line: Instant,
-    last_tenth: u64,
-}
-
-impl Progress {
-    fn new() -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(0);
-            if let Ok(style) = ProgressStyle::with_template(
-                "replay {bar:40.cyan/blue} {human_pos}/{human_len} events, {elapsed} elapsed, {eta} left",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar
-        });
-        let now = Instant::now();
-        Progress {
-            bar,
-            started: now,
-            last_line: now,
-            last_tenth: 0,
-        }
-    }
-
-    fn update(&mut self, read: u64, head: u64) {
-        if let Some(bar) = &self.bar {
-            bar.set_length(head);
-            bar.set_position(read.min(head));
-            return;
-        }
-        let tenth = (read * 10).checked_div(head).unwrap_or(10);
-        if tenth > self.last_tenth || self.last_line.elapsed() >= Duration::from_secs(1) {
-            self.last_tenth = tenth;
-            self.last_line = Instant::now();
-            let pct = (read * 100).checked_div(head).unwrap_or(100);
-            eprintln!(
-                "replay: {read} of {head} events ({pct}%), {:.1} s",
-                self.started.elapsed().as_secs_f64()
-            );
-        }
-    }
-
-    fn finish(&mut self, read: u64, elapsed: Duration) {
-        match self.bar.take() {
-            Some(bar) => bar.finish_and_clear(),
-            None => eprintln!(
-                "replay: done, {read} events in {:.1} s",
-                elapsed.as_secs_f64()
-            ),
-        }
-    }
 }

@@ -12,6 +12,7 @@ mod extract;
 mod feed;
 mod inflight;
 mod key_access;
+mod ledger_seal;
 mod openapi;
 mod reads;
 mod system;
@@ -47,6 +48,8 @@ pub struct ApiConfig {
     /// (its `min_position`, and every command this server acknowledged) before
     /// answering 503 `ProjectionBehind`.
     pub read_wait: std::time::Duration,
+    /// The seal of the log, for the auditors' `/v1/ledger` routes (503 without).
+    pub seal: Option<std::sync::Arc<subledger_seal::Seal>>,
 }
 
 /// The default body limit: 1 MiB.
@@ -58,6 +61,7 @@ impl Default for ApiConfig {
             simulated_clock: false,
             body_limit_bytes: DEFAULT_BODY_LIMIT,
             read_wait: std::time::Duration::from_secs(5),
+            seal: None,
         }
     }
 }
@@ -85,6 +89,9 @@ impl AppState {
     }
     pub(crate) fn projections(&self) -> &Projections {
         &self.0.projections
+    }
+    pub(crate) fn seal(&self) -> Option<&std::sync::Arc<subledger_seal::Seal>> {
+        self.0.config.seal.as_ref()
     }
     pub(crate) fn acknowledge(&self, position: u64) {
         self.0.acknowledged.fetch_max(position, Ordering::Relaxed);
@@ -171,6 +178,18 @@ pub fn router(
         .route("/v1/billing/lines", get(billing::billing_lines))
         .route("/v1/audit/key-access", get(key_access::key_access))
         .route("/v1/events", get(feed::event_feed))
+        .route(
+            "/v1/ledger/checkpoint",
+            get(ledger_seal::latest_checkpoint).post(ledger_seal::new_checkpoint),
+        )
+        .route(
+            "/v1/ledger/proof/inclusion",
+            get(ledger_seal::inclusion_proof),
+        )
+        .route(
+            "/v1/ledger/proof/consistency",
+            get(ledger_seal::consistency_proof),
+        )
         .route("/v1/catalog", get(system::catalog))
         .route("/v1/clock", get(system::get_clock))
         .route("/v1/clock/advance", post(system::advance_clock))

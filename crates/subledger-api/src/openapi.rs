@@ -20,6 +20,10 @@ use utoipa::{Modify, OpenApi};
         crate::billing::billing_lines,
         crate::key_access::key_access,
         crate::feed::event_feed,
+        crate::ledger_seal::latest_checkpoint,
+        crate::ledger_seal::new_checkpoint,
+        crate::ledger_seal::inclusion_proof,
+        crate::ledger_seal::consistency_proof,
         crate::system::catalog,
         crate::system::get_clock,
         crate::system::advance_clock,
@@ -32,6 +36,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "commands", description = "Writing: every command through one endpoint"),
         (name = "reads", description = "Views, lists, billing lines, the key-access log and the event feed"),
+        (name = "ledger", description = "Auditors' proofs that the log is the one written: signed checkpoints, inclusion and consistency proofs"),
         (name = "clock", description = "The simulated clock (only with `--clock simulated`)"),
         (name = "operations", description = "Liveness, metrics, this document"),
     )

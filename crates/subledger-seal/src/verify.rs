@@ -328,7 +328,7 @@ pub async fn verify_log(
     seal_path: Option<std::path::PathBuf>,
     held: Vec<CheckpointToCheck>,
     key: Option<VerifyingKey>,
-    progress: &(dyn Fn(u64, u64) + Sync),
+    progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<Report, crate::SealError> {
     let head = store.last_position().await?;
     let (pages_tx, pages_rx) = std::sync::mpsc::sync_channel::<Vec<RecordedEvent>>(4);
