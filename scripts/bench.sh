@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
   echo "usage: $0 <benchmark>" >&2
-  echo "benchmarks: store decide inprocess http replay simulate" >&2
+  echo "benchmarks: store decide inprocess http replay simulate seal verify" >&2
   exit 2
 }
 
@@ -44,6 +44,35 @@ case "$1" in
       target/release/subledger replay --data-dir target/bench-replay | grep -E '^replay_events_per_s' \
         | sed 's/^replay_events_per_s /cli_replay_events_per_s: /' || true
     fi
+    ;;
+  seal)
+    # What sealing costs the writers: append_64x1_events_per_s with and without the
+    # sealer following the log, alternating rounds (BENCH_SECONDS, BENCH_ROUNDS).
+    cargo bench --locked -p subledger-seal --bench sealing
+    ;;
+  verify)
+    # subledger verify (release) over the replay benchmark's log of >= 2,000,000
+    # events (built by `scripts/bench.sh replay` first if absent), sealed once with a
+    # throwaway key: the median verify_events_per_s of BENCH_RUNS (5) runs.
+    dir="${CARGO_TARGET_DIR:-target}/bench-replay"
+    if [ ! -f "$dir/events.db" ]; then
+      BENCH_RUNS=1 cargo bench --locked -p subledger-app --bench replay
+    fi
+    cargo build --locked --release --bin subledger
+    bin="${CARGO_TARGET_DIR:-target}/release/subledger"
+    [ -f "$dir/bench.key" ] || "$bin" keygen --out "$dir/bench.key" >/dev/null
+    "$bin" checkpoint --data-dir "$dir" --signing-key "$dir/bench.key" --out "$dir/bench-checkpoint.json" >/dev/null
+    runs="${BENCH_RUNS:-5}"
+    rates=()
+    for i in $(seq "$runs"); do
+      out=$("$bin" verify --data-dir "$dir" --public-key "$dir/bench.key.pub" --checkpoint "$dir/bench-checkpoint.json" 2>/dev/null)
+      rate=$(echo "$out" | awk '/^verify_events_per_s/ {print $2}')
+      records=$(echo "$out" | awk '/^records/ {print $2}')
+      echo "# run $i: $records events, verify_events_per_s $rate"
+      rates+=("$rate")
+    done
+    median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    echo "verify_events_per_s: $median events/s"
     ;;
   simulate)
     # subledger simulate (release), 2,000 customers over 3 years, in process, embedded

@@ -214,7 +214,7 @@ impl<'a> Verifier<'a> {
         }
         if sealed_leaf != *leaf {
             let what = format!(
-                "position {position}: the record differs from the one sealed (leaf hash {}, sealed {})",
+                "the record differs from the one sealed (leaf hash {}, sealed {})",
                 to_hex(leaf),
                 to_hex(&sealed_leaf)
             );
@@ -235,7 +235,7 @@ impl<'a> Verifier<'a> {
         }
         if sealed_chain != self.chain {
             let what = format!(
-                "position {position}: the stored chain hash differs from the recomputed one (a record before it was rewritten with its hashes)"
+                "the stored chain hash differs from the recomputed one (a record before it was rewritten with its hashes)"
             );
             self.seal_problem(Some(position), what);
             return;
