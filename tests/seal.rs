@@ -351,3 +351,43 @@ async fn the_chain_survives_a_sigkill_mid_burst() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("OK: the log verifies"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_auditor_roles_get_checkpoints_and_proofs_gen_3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let partner = "11111111-1111-1111-1111-111111111111";
+    let auth = json!({"tokens": [
+        {"token": "tok-auditor", "user": "audit@partner.example", "partner_id": partner, "roles": ["admin_agent", "account_admin"]},
+        {"token": "tok-sales", "user": "sales@partner.example", "partner_id": partner, "roles": ["admin_agent", "sales_agent"]},
+    ]});
+    std::fs::write(data.join("auth.json"), auth.to_string()).expect("auth");
+    let server = Server::start(&data);
+    let get = |path: &'static str, token: &'static str| {
+        let request = server.client.get(server.url(path)).bearer_auth(token);
+        async move { request.send().await.expect("request").status().as_u16() }
+    };
+    for path in [
+        "/v1/ledger/checkpoint",
+        "/v1/ledger/proof/consistency?from=1&to=1",
+    ] {
+        assert_eq!(get(path, "tok-sales").await, 403, "{path}");
+    }
+    assert_eq!(get("/v1/ledger/checkpoint", "tok-auditor").await, 200);
+    let post = server
+        .client
+        .post(server.url("/v1/ledger/checkpoint"))
+        .bearer_auth("tok-sales")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(post.status().as_u16(), 403);
+    let anonymous = server
+        .client
+        .get(server.url("/v1/ledger/checkpoint"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(anonymous.status().as_u16(), 401);
+}

@@ -16,14 +16,21 @@ use subledger_store::{EventStore, ExpectedVersion, NewEvent, SqliteConfig, Sqlit
 use uuid::Uuid;
 
 fn env(name: &str, default: f64) -> f64 {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
 }
 
 fn event(v: u64) -> NewEvent {
     // About the size of a real command's event.
-    let data = format!("{{\"subscription_id\":\"{}\",\"seats\":{v},\"at\":\"2026-12-04T00:00:00Z\",\"reason\":\"bench\"}}", Uuid::new_v4());
-    NewEvent::new(Uuid::new_v4(), "SeatsAdded", 1, Bytes::from(data))
-        .with_metadata(Bytes::from_static(b"{\"actor\":{\"user\":\"bench\"},\"command_id\":\"x\"}"))
+    let data = format!(
+        "{{\"subscription_id\":\"{}\",\"seats\":{v},\"at\":\"2026-12-04T00:00:00Z\",\"reason\":\"bench\"}}",
+        Uuid::new_v4()
+    );
+    NewEvent::new(Uuid::new_v4(), "SeatsAdded", 1, Bytes::from(data)).with_metadata(
+        Bytes::from_static(b"{\"actor\":{\"user\":\"bench\"},\"command_id\":\"x\"}"),
+    )
 }
 
 async fn append_64x1(store: &SqliteStore, secs: f64) -> f64 {
@@ -36,7 +43,10 @@ async fn append_64x1(store: &SqliteStore, secs: f64) -> f64 {
                 let s = format!("bench-{t}");
                 let mut v = 0u64;
                 while Instant::now() < deadline {
-                    let r = store.append(&s, ExpectedVersion::Exact(v), vec![event(v)]).await.expect("append");
+                    let r = store
+                        .append(&s, ExpectedVersion::Exact(v), vec![event(v)])
+                        .await
+                        .expect("append");
                     v = r.next_version;
                 }
                 v
@@ -54,11 +64,16 @@ async fn round(sealing: bool, secs: f64) -> (f64, u64) {
     let base = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(&base).expect("tmp");
     let dir = tempfile::tempdir_in(&base).expect("dir");
-    let store = SqliteStore::open_with(SqliteConfig::new(dir.path().join("events.db"))).expect("store");
+    let store =
+        SqliteStore::open_with(SqliteConfig::new(dir.path().join("events.db"))).expect("store");
     let sealer = sealing.then(|| {
         let db = SealDb::open(&dir.path().join("seal.db")).expect("seal.db");
         let seal = Arc::new(Seal::open(db, SigningKey::from_bytes(&[9; 32])).expect("seal"));
-        let task = spawn_sealer(seal.clone(), Arc::new(store.clone()) as Arc<dyn EventStore>, Duration::from_secs(1));
+        let task = spawn_sealer(
+            seal.clone(),
+            Arc::new(store.clone()) as Arc<dyn EventStore>,
+            Duration::from_secs(1),
+        );
         (seal, task)
     });
     let rate = append_64x1(&store, secs).await;
@@ -82,14 +97,20 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let secs = env("BENCH_SECONDS", 5.0);
     let rounds = env("BENCH_ROUNDS", 3.0) as usize;
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (mut off, mut on) = (Vec::new(), Vec::new());
     for i in 0..rounds {
         let (r, _) = rt.block_on(round(false, secs));
         println!("# round {}: sealing off: {r:.0} events/s", i + 1);
         off.push(r);
         let (r, sealed) = rt.block_on(round(true, secs));
-        println!("# round {}: sealing on: {r:.0} events/s ({sealed} sealed)", i + 1);
+        println!(
+            "# round {}: sealing on: {r:.0} events/s ({sealed} sealed)",
+            i + 1
+        );
         on.push(r);
     }
     let (off, on) = (median(off), median(on));
