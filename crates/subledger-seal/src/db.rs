@@ -60,6 +60,10 @@ pub enum SealDbError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// What a sealer needs to continue: each full block's first position and root, and
+/// the partial block after them, if any.
+pub type SealSummary = (Vec<(u64, Hash)>, Option<Block>);
+
 /// One block of sealed records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Block {
@@ -147,7 +151,7 @@ impl SealDb {
     pub fn blocks(
         &self,
     ) -> Result<impl Iterator<Item = Result<Block, SealDbError>> + '_, SealDbError> {
-        Ok(BlockIter::new(&self.conn)?)
+        BlockIter::new(&self.conn)
     }
 
     /// One block.
@@ -165,7 +169,7 @@ impl SealDb {
 
     /// The full blocks' roots and first positions, and the last block (possibly
     /// partial): what a sealer needs to continue.
-    pub fn summary(&self) -> Result<(Vec<(u64, Hash)>, Option<Block>), SealDbError> {
+    pub fn summary(&self) -> Result<SealSummary, SealDbError> {
         let mut stmt = self
             .conn
             .prepare("SELECT block, substr(positions, 1, 8), root FROM blocks WHERE root IS NOT NULL ORDER BY block")?;

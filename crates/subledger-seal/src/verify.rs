@@ -234,9 +234,7 @@ impl<'a> Verifier<'a> {
             return;
         }
         if sealed_chain != self.chain {
-            let what = format!(
-                "the stored chain hash differs from the recomputed one (a record before it was rewritten with its hashes)"
-            );
+            let what = "the stored chain hash differs from the recomputed one (a record before it was rewritten with its hashes)".to_string();
             self.seal_problem(Some(position), what);
             return;
         }

@@ -188,7 +188,7 @@ async fn verify(ledger: &Ledger, held: Vec<Checkpoint>) -> Report {
         Some(ledger.seal.clone()),
         held,
         Some(key().verifying_key()),
-        &|_, _| {},
+        &mut |_, _| {},
     )
     .await
     .expect("verify ran")
