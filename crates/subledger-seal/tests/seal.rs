@@ -338,3 +338,54 @@ async fn a_checkpoint_signed_by_another_key_or_altered_is_refused() {
         "{report:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sealer_follows_any_backend_while_writers_write() {
+    // The in-memory backend here, SQLite above: the sealer only reads the log.
+    let store = Arc::new(subledger_store::MemoryStore::new());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let seal = open_seal(&dir.path().join("seal.db"));
+    let task = subledger_seal::spawn_sealer(
+        seal.clone(),
+        store.clone() as Arc<dyn EventStore>,
+        std::time::Duration::from_millis(50),
+    );
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..300u64 {
+                    let e = NewEvent::new(
+                        Uuid::new_v4(),
+                        "SeatsAdded",
+                        1,
+                        Bytes::from(format!("{{\"w\":{w},\"i\":{i}}}")),
+                    );
+                    store
+                        .append(&format!("customer-{w}"), ExpectedVersion::Any, vec![e])
+                        .await
+                        .expect("append");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while seal.latest().is_none_or(|cp| cp.tree_size < 2400) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sealer did not catch up: {:?}",
+            seal.latest()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    task.abort();
+    let cp = seal.latest().expect("a checkpoint");
+    let all = leaves(store.as_ref()).await;
+    assert_eq!(
+        from_hex(&cp.root_hash),
+        Some(merkle::root(&LeafList(all), 2400).expect("root"))
+    );
+}
