@@ -190,13 +190,17 @@ async fn openapi_json_is_generated_and_lists_every_path() {
         ("/healthz", "get"),
         ("/metrics", "get"),
         ("/openapi.json", "get"),
+        ("/v1/ledger/checkpoint", "get"),
+        ("/v1/ledger/checkpoint", "post"),
+        ("/v1/ledger/proof/inclusion", "get"),
+        ("/v1/ledger/proof/consistency", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing"
         );
     }
-    assert_eq!(paths.len(), 15);
+    assert_eq!(paths.len(), 18);
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
