@@ -274,6 +274,15 @@ async fn follow(
     every: Duration,
 ) -> Result<(), SealError> {
     let from = seal.last_position();
+    let head = store.last_position().await?;
+    if head < from {
+        // The seal was never ahead of the log it read: the log lost records.
+        tracing::error!(
+            head,
+            sealed = from,
+            "the log ends before the records already sealed: it was truncated or replaced; run `subledger verify`"
+        );
+    }
     info!(from, "the sealer follows the log");
     let mut batches = store.subscribe_all(from).await?.ready_chunks(BATCH);
     let mut tick = tokio::time::interval(every);

@@ -166,6 +166,7 @@ impl<'a> Verifier<'a> {
             match blocks.next() {
                 Some(Ok(b)) if b.index == self.next_block => {
                     self.next_block += 1;
+                    self.check_block_root(&b);
                     self.block = Some(b);
                 }
                 Some(Ok(b)) => {
@@ -186,6 +187,22 @@ impl<'a> Verifier<'a> {
         let b = self.block.as_ref()?;
         let i = (index % crate::db::BLOCK) as usize;
         Some((*b.positions.get(i)?, *b.leaves.get(i)?, *b.chains.get(i)?))
+    }
+
+    /// A full block's stored root is what the server's proofs are built from: it
+    /// must be the subtree hash of the block's leaves.
+    fn check_block_root(&mut self, block: &Block) {
+        if let Some(root) = block.root
+            && crate::merkle::complete_of(&block.leaves) != root
+        {
+            let what = format!(
+                "seal.db block {} (positions {} to {}): its stored subtree root is not the hash of its leaves, so proofs served from it would not verify",
+                block.index,
+                block.positions.first().copied().unwrap_or(0),
+                block.positions.last().copied().unwrap_or(0)
+            );
+            push(&mut self.report, None, what);
+        }
     }
 
     fn seal_problem(&mut self, position: Option<u64>, what: String) {

@@ -389,3 +389,20 @@ async fn the_sealer_follows_any_backend_while_writers_write() {
         Some(merkle::root(&LeafList(all), 2400).expect("root"))
     );
 }
+
+#[tokio::test]
+async fn a_block_root_that_is_not_its_leaves_is_reported() {
+    let (ledger, _) = sealed_log().await;
+    let conn = Connection::open(&ledger.seal).expect("seal.db");
+    conn.execute("UPDATE blocks SET root = zeroblob(32) WHERE block = 1", [])
+        .expect("rewritten");
+    drop(conn);
+    let report = verify(&ledger, vec![]).await;
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.what.contains("seal.db block 1 (positions 1025 to 2048)")),
+        "{report:#?}"
+    );
+}
