@@ -6,6 +6,15 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# The seal's end-to-end tests run the independent verifier (python3, standard library
+# only) and tamper with a log through the sqlite3 shell, as an insider would.
+for tool in python3 sqlite3; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    step "installing $tool"
+    apt-get install -y "$tool" >/dev/null
+  fi
+done
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -242,9 +242,9 @@ async fn verify_names_each_tamper_against_a_checkpoint_taken_before() {
     for (i, (what, sql, position)) in tampers.into_iter().enumerate() {
         let copy = dir.path().join(format!("tampered-{i}"));
         copy_dir(&data, &copy);
-        let conn = rusqlite::Connection::open(copy.join("events.db")).expect("open");
-        conn.execute_batch(sql).expect(what);
-        drop(conn);
+        // With the sqlite3 shell, as an insider with the data directory would.
+        let (code, out) = run(Command::new("sqlite3").arg(copy.join("events.db")).arg(sql));
+        assert_eq!(code, 0, "{what}: {out}");
         let (code, out) = verify_cli(&copy, &held);
         assert_eq!(code, 1, "{what}: {out}");
         assert!(
