@@ -63,7 +63,7 @@ pub async fn claims_held_by_one_stream<S: EventStore + Clone>(store: &S, caps: C
             &a,
             ExpectedVersion::Exact(1),
             vec![json_event("Again", 2)],
-            &[k1.clone()],
+            std::slice::from_ref(&k1),
         )
         .await
         .expect("a claim held by the same stream");
@@ -100,7 +100,7 @@ pub async fn claims_held_by_one_stream<S: EventStore + Clone>(store: &S, caps: C
             &b,
             ExpectedVersion::NoStream,
             vec![json_event("Own", 4)],
-            &[fresh.clone()],
+            std::slice::from_ref(&fresh),
         )
         .await
         .expect("the free key of a refused append stays free");
@@ -110,7 +110,7 @@ pub async fn claims_held_by_one_stream<S: EventStore + Clone>(store: &S, caps: C
                 &a,
                 ExpectedVersion::Exact(2),
                 vec![json_event("Late", 5)],
-                &[fresh.clone()],
+                std::slice::from_ref(&fresh),
             )
             .await,
         &fresh,
