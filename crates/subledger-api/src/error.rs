@@ -101,6 +101,8 @@ impl ApiError {
                 RejectionKind::Forbidden => StatusCode::FORBIDDEN,
                 RejectionKind::NotFound => StatusCode::NOT_FOUND,
                 RejectionKind::Rule => StatusCode::UNPROCESSABLE_ENTITY,
+                // IdAlreadyUsed: the id is taken somewhere in the ledger.
+                RejectionKind::Conflict => StatusCode::CONFLICT,
             },
             ApiError::VersionConflict { .. } => StatusCode::CONFLICT,
             ApiError::IdempotencyKeyReused(_) | ApiError::ClockWentBack { .. } => {
@@ -360,6 +362,7 @@ mod tests {
             (RejectionKind::Forbidden, 403),
             (RejectionKind::NotFound, 404),
             (RejectionKind::Rule, 422),
+            (RejectionKind::Conflict, 409),
         ] {
             assert_eq!(
                 status_and_code(CommandError::Rejected(rejection(kind))),

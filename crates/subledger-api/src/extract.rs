@@ -168,11 +168,24 @@ pub fn decode_number_cursor(cursor: Option<&str>) -> Result<u64, ApiError> {
 /// its first instant (00:00:00Z).
 pub fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     let Some(v) = value else { return Ok(None) };
-    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return Ok(Some(t.with_timezone(&Utc)));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        return Ok(Some(d.and_time(chrono::NaiveTime::MIN).and_utc()));
+    let parsed = DateTime::parse_from_rfc3339(v)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        });
+    if let Ok(t) = parsed {
+        // chrono reads `+10000-01-01` as a date; GEN-1 has four-digit years only.
+        if !subledger_domain::calendar::instant_in_range(t) {
+            return Err(ApiError::invalid(
+                field,
+                format!(
+                    "{field} {v} is outside the dates the ledger records \
+                     (0000-01-01 to 9999-12-31T23:59:59.999999999Z)"
+                ),
+            ));
+        }
+        return Ok(Some(t));
     }
     Err(ApiError::invalid(
         field,
@@ -185,6 +198,21 @@ pub fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gen_1_instants_past_9999_are_refused_not_read_as_five_digit_years() {
+        assert!(
+            NaiveDate::parse_from_str("+10000-01-01", "%Y-%m-%d").is_ok(),
+            "chrono reads a signed five-digit year: the range check is what refuses it"
+        );
+        for far in ["+10000-01-01", "+10000-01-01T00:00:00Z", "-0001-12-31"] {
+            assert!(instant("as_of", Some(far)).is_err(), "{far}");
+        }
+        assert_eq!(
+            instant("as_of", Some("9999-12-31T23:59:59Z")).unwrap(),
+            Some("9999-12-31T23:59:59Z".parse().unwrap())
+        );
+    }
 
     #[test]
     fn cursors_round_trip_and_foreign_ones_are_refused() {

@@ -10,6 +10,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use subledger_domain::Product;
+use subledger_domain::calendar;
+use subledger_domain::decide::date_out_of_range;
+use subledger_domain::event::dates::Stamp;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -98,7 +101,7 @@ pub async fn get_clock(
         (status = 200, description = "Moved; all work due by then is done", body = ClockOut),
         (status = 400, body = crate::error::ErrorBody),
         (status = 404, description = "Not running with a simulated clock", body = crate::error::ErrorBody),
-        (status = 422, description = "`to` is before now (ClockWentBack)", body = crate::error::ErrorBody),
+        (status = 422, description = "`to` is before now (ClockWentBack), or past 9999-12-31T23:59:59.999999999Z (DateOutOfRange)", body = crate::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -118,8 +121,15 @@ pub async fn advance_clock(
             field: (path != ".").then_some(path),
         }
     })?;
-    let ledger = state.ledger().clone();
     let to = req.to;
+    if !calendar::instant_in_range(to) {
+        // GEN-1: time-driven work at such an instant would record dates that
+        // cannot be written (`+10000-…`).
+        return Err(ApiError::Rejected(date_out_of_range(Stamp::Instant(
+            "to", to,
+        ))));
+    }
+    let ledger = state.ledger().clone();
     // Like a command, the work runs to its end even if the client hangs up.
     let written = crate::inflight::spawn(async move { ledger.advance_clock(to).await })
         .await

@@ -65,6 +65,37 @@ impl std::fmt::Display for Billing {
     }
 }
 
+/// GEN-1: the first and last calendar dates the ledger writes. RFC 3339 has
+/// four-digit years; chrono would print a later date as `+10000-05-31`, so no
+/// date or instant past these is ever stored (see `event::dates`).
+pub const FIRST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(0, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+pub const LAST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
+/// The last instant the ledger writes: 9999-12-31T23:59:59.999999999Z.
+pub fn last_instant() -> DateTime<Utc> {
+    LAST_DATE
+        .and_time(NaiveTime::MIN)
+        .and_utc()
+        .checked_add_signed(TimeDelta::days(1) - TimeDelta::nanoseconds(1))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Whether a date is within [`FIRST_DATE`]..=[`LAST_DATE`] (GEN-1).
+pub fn date_in_range(date: NaiveDate) -> bool {
+    (FIRST_DATE..=LAST_DATE).contains(&date)
+}
+
+/// Whether an instant is within the representable range (GEN-1).
+pub fn instant_in_range(instant: DateTime<Utc>) -> bool {
+    date_in_range(instant.date_naive())
+}
+
 /// `date + months`, clamped to the last day of the resulting month.
 pub fn add_months_clamped(date: NaiveDate, months: u32) -> NaiveDate {
     date.checked_add_months(Months::new(months))

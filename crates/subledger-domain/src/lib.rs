@@ -14,7 +14,8 @@
 //!    applies what events record and decides nothing.
 //! 4. [`billing`]: the amounts of charges and credits, read off a subscription.
 //! 5. [`time`]: time-driven work, decided from the state and priced by billing.
-//! 6. [`command`], [`rejection`], then [`decide`](mod@decide): what is asked and the answer.
+//! 6. [`command`], [`rejection`], then [`decide`](mod@decide): what is asked and the answer;
+//!    [`ids`]: the ids unique across the ledger, and the refusal of a taken one.
 //! 7. [`view`] and [`invariants`]: read and check what the layers above produce.
 //!
 //! Architecture invariant: events import nothing from commands (a stored
@@ -28,6 +29,7 @@ pub mod catalog;
 pub mod command;
 pub mod decide;
 pub mod event;
+pub mod ids;
 pub mod invariants;
 pub mod money;
 pub mod policy;

@@ -18,6 +18,8 @@ pub enum RejectionKind {
     NotFound,
     /// A business rule refuses it (422).
     Rule,
+    /// The command would reuse an id the ledger already holds (409).
+    Conflict,
 }
 
 macro_rules! rejection_codes {
@@ -80,6 +82,10 @@ rejection_codes!(
     ConversionTargetEndsEarlier,
     ConversionTargetInvalid,
     CustomerExists,
+    /// GEN-1: a date the command would produce is past 9999-12-31 (422).
+    DateOutOfRange,
+    /// A caller-chosen id (subscription, order) is already used in this ledger (409).
+    IdAlreadyUsed,
     KeysRevoked,
     KmsNotAllowed,
     NoScheduledChange,
@@ -198,6 +204,20 @@ impl Rejection {
             format!("no {what} {id} for this actor"),
         )
         .with(what, id.to_string())
+    }
+
+    /// A new id (`what`: subscription, order) already used somewhere in the ledger,
+    /// for any customer of any partner. Says nothing of who holds it (GEN-2), so the
+    /// answer is the same whoever does.
+    pub fn id_already_used(rule: RuleId, field: &str, what: &str, id: uuid::Uuid) -> Self {
+        Self::new(
+            RejectionKind::Conflict,
+            RejectionCode::IdAlreadyUsed,
+            rule,
+            format!("{what} id {id} is already used in this ledger"),
+        )
+        .with("field", field)
+        .with("id", id)
     }
 
     /// Adds one detail; anything serializable.

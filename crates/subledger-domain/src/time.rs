@@ -6,9 +6,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::billing;
-use crate::calendar::{Billing, Term, day_after, term_end_date};
+use crate::calendar::{Billing, Term, date_in_range, day_after, instant_in_range, term_end_date};
 use crate::catalog::Catalog;
 use crate::event::ScheduledChange;
+use crate::event::dates;
 use crate::event::{
     BillingReason, CancelReason, Event, EventData, ExpiryReason, SeatBatch, SubscriptionRenewed,
 };
@@ -132,15 +133,34 @@ fn term_end(
         });
         return;
     }
+    let renewing = renewal_events(s, at, catalog);
+    if dates::first_out_of_range(&stamped(&renewing, at)).is_some() {
+        // GEN-1: a term ending past 9999-12-31 cannot be recorded, so the
+        // subscription does not renew: it expires at the end of its term.
+        emit(EventData::SubscriptionExpired {
+            subscription_id: id,
+            reason: ExpiryReason::DateLimit,
+            data_deleted: false,
+        });
+        return;
+    }
+    for data in renewing {
+        emit(data);
+    }
+}
+
+/// REN-2, TRI-2: the events of a renewal at `at` (a trial's conversion first).
+fn renewal_events(s: &Subscription, at: DateTime<Utc>, catalog: &Catalog) -> Vec<EventData> {
+    let mut out = Vec::with_capacity(3);
     let renewed = renewal(s, at, catalog);
     // The renewed term's charge is priced on the subscription as the fold will
     // leave it.
     let mut after = s.clone();
     after.apply_renewed(&renewed);
     if s.trial {
-        emit(EventData::TrialConverted {
-            subscription_id: id,
-            target_subscription_id: id,
+        out.push(EventData::TrialConverted {
+            subscription_id: s.subscription_id,
+            target_subscription_id: s.subscription_id,
             seats: renewed.quantity,
             into_existing: false,
             automatic: true,
@@ -151,10 +171,23 @@ fn term_end(
     } else {
         BillingReason::Renewal
     };
-    emit(EventData::SubscriptionRenewed(renewed));
+    out.push(EventData::SubscriptionRenewed(renewed));
     if let Some(period) = after.current_period(at.date_naive()) {
-        emit(billing::period_charge(&after, period, reason).into_event());
+        out.push(billing::period_charge(&after, period, reason).into_event());
     }
+    out
+}
+
+/// Payloads as the events of due work at `at` (for checking their dates).
+fn stamped(data: &[EventData], at: DateTime<Utc>) -> Vec<Event> {
+    data.iter()
+        .map(|d| Event {
+            at,
+            command_id: None,
+            actor: None,
+            data: d.clone(),
+        })
+        .collect()
 }
 
 /// REN-2/4, TRI-2: the new term, with the scheduled change applied.
@@ -228,4 +261,25 @@ pub fn next_renewal_at(s: &Subscription) -> Option<DateTime<Utc>> {
     (s.status == Status::Active && s.auto_renew && !s.cancel_at_term_end && !s.legacy_software)
         .then(|| s.term_end_date.map(day_after))
         .flatten()
+        .filter(|at| renewal_fits(s, *at))
+}
+
+/// GEN-1: whether the renewal at `at` would end its new term by 9999-12-31 (if
+/// not, the subscription expires instead, see `term_end`). Reckoned with the
+/// term the subscription or its scheduled change names; `term_end` decides with
+/// the catalog as it is then, which may fall back to another term.
+fn renewal_fits(s: &Subscription, at: DateTime<Utc>) -> bool {
+    let start = at.date_naive();
+    let change = s.scheduled_change.as_ref();
+    let default_term = if s.trial {
+        Term::P1Y
+    } else {
+        s.term.unwrap_or(Term::P1Y)
+    };
+    let natural_end = term_end_date(start, change.and_then(|c| c.term).unwrap_or(default_term));
+    let end = change
+        .and_then(|c| c.coterm_date)
+        .filter(|d| *d >= start && *d <= natural_end)
+        .unwrap_or(natural_end);
+    date_in_range(end) && instant_in_range(at + SEVEN_DAYS)
 }

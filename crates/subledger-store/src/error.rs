@@ -80,6 +80,12 @@ pub enum StoreError {
         reason: String,
     },
 
+    /// A unique key the append claims (see [`EventStore::append_claiming`]) is held by
+    /// another stream. Nothing was written. The holder is not named: callers answer
+    /// clients with "this id is taken" and nothing more.
+    #[error("key {key:?} is already claimed by another stream")]
+    ClaimTaken { key: String },
+
     /// An append with no events is refused: it would have no id to be idempotent on.
     #[error("an append must carry at least one event")]
     EmptyAppend,

@@ -71,6 +71,37 @@ pub trait EventStore: Send + Sync + 'static {
         events: Vec<NewEvent>,
     ) -> Result<AppendResult>;
 
+    /// [`EventStore::append`] that also claims unique keys (e.g. `subscription/<uuid>`), in
+    /// the same transaction as the events.
+    ///
+    /// Every key is unique across the store. The append succeeds only if each key is
+    /// free or already held by `stream` (so an idempotent retry, or a command decided
+    /// again after a version conflict, still succeeds); the free ones are then held by
+    /// `stream` for good. Otherwise nothing is written and the answer is
+    /// [`StoreError::ClaimTaken`] naming the first key taken. The expected-version check
+    /// comes first: a conflict is reported as such, whatever the claims.
+    ///
+    /// Backends that cannot claim keys atomically keep this default: an append with
+    /// claims is [`StoreError::Unsupported`] (and [`EventStore::supports_claims`] is
+    /// false), so the caller knows uniqueness is not enforced by the store.
+    async fn append_claiming(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        claims: &[String],
+    ) -> Result<AppendResult> {
+        if claims.is_empty() {
+            return self.append(stream, expected, events).await;
+        }
+        Err(StoreError::Unsupported("claiming unique keys".into()))
+    }
+
+    /// Whether [`EventStore::append_claiming`] enforces claims (asked once, at start).
+    fn supports_claims(&self) -> bool {
+        false
+    }
+
     /// Events of `stream` with version > `from_version`, in version order. A missing stream
     /// reads as empty.
     async fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>>;
@@ -138,6 +169,20 @@ impl<S: EventStore + ?Sized> EventStore for std::sync::Arc<S> {
         events: Vec<NewEvent>,
     ) -> Result<AppendResult> {
         (**self).append(stream, expected, events).await
+    }
+    async fn append_claiming(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        claims: &[String],
+    ) -> Result<AppendResult> {
+        (**self)
+            .append_claiming(stream, expected, events, claims)
+            .await
+    }
+    fn supports_claims(&self) -> bool {
+        (**self).supports_claims()
     }
     async fn read_stream(&self, stream: &str, from_version: u64) -> Result<Vec<RecordedEvent>> {
         (**self).read_stream(stream, from_version).await

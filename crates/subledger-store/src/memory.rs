@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::idempotency::{Found, resolve_repeat};
 use crate::subscription::{PageReader, catch_up};
-use crate::types::validate_stream;
+use crate::types::{validate_claims, validate_stream};
 use crate::{
     AppendResult, EventStore, EventStream, ExpectedVersion, NewEvent, RecordedEvent, Result,
     Snapshot, StoreError, validate_append,
@@ -27,6 +27,8 @@ struct State {
     /// Event id → index into `log`.
     ids: HashMap<Uuid, usize>,
     snapshots: HashMap<String, Snapshot>,
+    /// Claimed unique key → the stream holding it.
+    claims: HashMap<String, String>,
 }
 
 struct Inner {
@@ -95,7 +97,22 @@ impl EventStore for MemoryStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendResult> {
+        self.append_claiming(stream, expected, events, &[]).await
+    }
+
+    fn supports_claims(&self) -> bool {
+        true
+    }
+
+    async fn append_claiming(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        claims: &[String],
+    ) -> Result<AppendResult> {
         validate_append(stream, &events)?;
+        validate_claims(claims)?;
         let mut st = self.inner.lock()?;
         if let Some(&idx) = st.ids.get(&events[0].event_id) {
             let found = &st.log[idx];
@@ -134,6 +151,15 @@ impl EventStore for MemoryStore {
                 event_id: dup.event_id,
                 reason: "event id already stored elsewhere".into(),
             });
+        }
+        if let Some(taken) = claims
+            .iter()
+            .find(|key| st.claims.get(*key).is_some_and(|holder| holder != stream))
+        {
+            return Err(StoreError::ClaimTaken { key: taken.clone() });
+        }
+        for key in claims {
+            st.claims.insert(key.clone(), stream.to_owned());
         }
         let mut version = actual;
         let mut position = st.log.len() as u64;

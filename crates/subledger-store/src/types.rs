@@ -150,6 +150,14 @@ pub fn validate_append(stream: &str, events: &[NewEvent]) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Refuses an empty claim key (a key must name something).
+pub(crate) fn validate_claims(claims: &[String]) -> Result<(), StoreError> {
+    if claims.iter().any(String::is_empty) {
+        return Err(StoreError::InvalidAppend("a claim key is empty".into()));
+    }
+    Ok(())
+}
+
 /// Refuses an empty stream name (reads and snapshots).
 pub(crate) fn validate_stream(stream: &str) -> Result<(), StoreError> {
     if stream.is_empty() {

@@ -6,15 +6,16 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
-use subledger_domain::rules;
 use subledger_domain::{
     Command, CommandContext, CommandTarget, Event, Rejection, RejectionKind, decide,
 };
+use subledger_domain::{ids, rules};
 use subledger_store::StoreError;
 use tracing::{Instrument, debug, info_span};
 use uuid::Uuid;
 
 use super::cache::Slot;
+use super::claims;
 use super::{CommandRequest, Ledger};
 use crate::codec::{self, customer_stream};
 use crate::error::CommandError;
@@ -47,6 +48,7 @@ fn outcome_label(result: &Result<CommandResponse, CommandError>) -> &'static str
             RejectionKind::InvalidRequest => "invalid",
             RejectionKind::Forbidden => "forbidden",
             RejectionKind::NotFound => "not_found",
+            RejectionKind::Conflict => "id_already_used",
         },
         Err(CommandError::VersionConflict { .. }) => "conflict",
         Err(CommandError::IdempotencyKeyReused { .. }) => "idempotency_key_reused",
@@ -153,6 +155,9 @@ impl Ledger {
         fingerprint: &str,
     ) -> Result<CommandResponse, CommandError> {
         let customer = self.resolve(req)?;
+        // The ids the sender chose, if another customer holds one: refused before
+        // anything is loaded or decided.
+        self.check_ids_free(customer, &req.command, &ids::chosen_ids(&req.command))?;
         let slot = self.cache.slot(customer);
         let mut slot = slot.lock().await;
         // A cached state is used as it is: the append's expected version is the
@@ -177,6 +182,7 @@ impl Ledger {
             self.check_expected_version(req, &mut slot, customer)
                 .await?;
             let events = self.decide(&slot, req, now, key.as_deref())?;
+            self.check_created_ids_free(customer, &req.command, &events)?;
             if req.dry_run {
                 return self.dry_run_response(req, customer, &slot, events, fingerprint);
             }
@@ -292,11 +298,19 @@ impl Ledger {
         let stream = customer_stream(customer);
         let records = codec::encode_command(&events, req.command_id, fingerprint);
         let payloads: Vec<bytes::Bytes> = records.iter().map(|r| r.data.clone()).collect();
-        let result = self.append_timed(&stream, slot.version, records).await;
+        let claims = claims::claim_keys(&events);
+        let result = self
+            .append_timed(&stream, slot.version, records, &claims)
+            .await;
         let appended = match result {
             Ok(appended) => appended,
             Err(e) if e.is_conflict() || matches!(e, StoreError::IdempotencyConflict { .. }) => {
                 return Ok(Appended::Conflict);
+            }
+            // Another customer's append claimed one of the ids first (another lock,
+            // or another process): refused, nothing written.
+            Err(StoreError::ClaimTaken { key }) => {
+                return Err(claims::claim_taken(&req.command, &key));
             }
             Err(e) => return Err(e.into()),
         };

@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
+use subledger_domain::ids::UniqueId;
 use subledger_domain::{CustomerState, Event, EventData, time};
 use uuid::Uuid;
 
@@ -12,6 +13,9 @@ use uuid::Uuid;
 pub(crate) struct Directory {
     subscription_customer: HashMap<Uuid, Uuid>,
     transfer_customer: HashMap<Uuid, Uuid>,
+    /// Orders are never addressed by id, but their ids are unique in the ledger:
+    /// this answers "is it taken?" without asking the store.
+    order_customer: HashMap<Uuid, Uuid>,
     /// (due instant, customer), earliest first.
     due: BTreeSet<(DateTime<Utc>, Uuid)>,
     due_of: HashMap<Uuid, DateTime<Utc>>,
@@ -25,6 +29,9 @@ impl Directory {
         }
         for id in state.transfers.keys() {
             self.transfer_customer.insert(*id, customer);
+        }
+        for id in state.orders.keys() {
+            self.order_customer.insert(*id, customer);
         }
         self.note_due(customer, state);
     }
@@ -40,6 +47,9 @@ impl Directory {
                 }
                 EventData::TransferRequested { transfer_id, .. } => {
                     self.transfer_customer.insert(*transfer_id, customer);
+                }
+                EventData::OrderPlaced { order_id, .. } => {
+                    self.order_customer.insert(*order_id, customer);
                 }
                 _ => {}
             }
@@ -60,6 +70,14 @@ impl Directory {
 
     pub(crate) fn subscription_customer(&self, subscription: Uuid) -> Option<Uuid> {
         self.subscription_customer.get(&subscription).copied()
+    }
+
+    /// The customer holding a unique id, if any.
+    pub(crate) fn holder(&self, id: UniqueId) -> Option<Uuid> {
+        match id {
+            UniqueId::Subscription(id) => self.subscription_customer.get(&id).copied(),
+            UniqueId::Order(id) => self.order_customer.get(&id).copied(),
+        }
     }
 
     pub(crate) fn transfer_customer(&self, transfer: Uuid) -> Option<Uuid> {

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::Ledger;
 use super::cache::Slot;
+use super::claims;
 use crate::clock::ClockWentBack;
 use crate::codec::{self, customer_stream};
 use crate::error::CommandError;
@@ -54,7 +55,11 @@ impl Ledger {
                 break;
             }
             let records = codec::encode_time(&events, &stream, slot.version);
-            let result = self.append_timed(&stream, slot.version, records).await;
+            // Due work creates no subscription today; should it ever, its ids are claimed.
+            let claims = claims::claim_keys(&events);
+            let result = self
+                .append_timed(&stream, slot.version, records, &claims)
+                .await;
             match result {
                 Ok(r) => {
                     slot.version = r.next_version;

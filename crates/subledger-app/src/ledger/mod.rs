@@ -6,8 +6,10 @@
 //! Each part has one job, in its own file:
 //! * [`cache`]: each customer's state as of a stream version, behind its lock;
 //!   snapshots;
-//! * [`directory`]: where subscriptions and transfers live, and when each customer
-//!   has work due;
+//! * [`directory`]: where subscriptions, orders and transfers live, and when each
+//!   customer has work due;
+//! * [`claims`]: ids unique across the ledger, checked in the directory and
+//!   claimed in the store with the append;
 //! * [`memory`]: what the ledger answered before: earlier results found in the
 //!   store, refusals remembered for repeats (GEN-5);
 //! * [`startup`]: the directory (and a warm cache) built at start, from the
@@ -16,6 +18,7 @@
 //! * [`command`]: the command path that wires them together.
 
 mod cache;
+mod claims;
 mod command;
 mod directory;
 mod due;
@@ -28,7 +31,7 @@ use subledger_domain::{Actor, Catalog, Command, CustomerState};
 use subledger_projections::ProjectionDb;
 use subledger_store::{EventStore, StoreError};
 use tokio::sync::Mutex as AsyncMutex;
-use tracing::debug;
+use tracing::{debug, warn};
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -87,6 +90,9 @@ pub struct Ledger {
     cache: CustomerCache,
     directory: Mutex<Directory>,
     memory: CommandMemory,
+    /// Whether the store claims unique ids with the append (race-safe across
+    /// processes); without it only this process's directory checks them.
+    claims_enforced: bool,
     /// Serializes whole runs of time-driven work (the clock advance of API.md).
     time_work: AsyncMutex<()>,
     metrics: Metrics,
@@ -138,6 +144,13 @@ impl Ledger {
             Err(StoreError::Unsupported(_))
         );
         let memory = CommandMemory::new(finds_by_id, config.rejection_memory);
+        let claims_enforced = store.supports_claims();
+        if !claims_enforced {
+            warn!(
+                "this event store cannot claim unique ids: subscription and order ids are \
+                 checked by this process only, so two nodes could accept one id twice"
+            );
+        }
         let rebuilt = startup::rebuild(store.as_ref(), projections, &memory).await?;
         debug!(
             customers = rebuilt.states.len(),
@@ -155,6 +168,7 @@ impl Ledger {
             cache,
             directory: Mutex::new(rebuilt.directory),
             memory,
+            claims_enforced,
             time_work: AsyncMutex::new(()),
             metrics: Metrics::default(),
         }))
@@ -203,17 +217,20 @@ impl Ledger {
     }
 
     /// Appends at the state's version (the check that it is still the stream's),
-    /// timing the append for the metrics.
+    /// claiming the unique ids the events create when the store can, timing the
+    /// append for the metrics.
     async fn append_timed(
         &self,
         stream: &str,
         version: u64,
         records: Vec<subledger_store::NewEvent>,
+        claims: &[String],
     ) -> Result<subledger_store::AppendResult, StoreError> {
         let started = std::time::Instant::now();
+        let claims = if self.claims_enforced { claims } else { &[] };
         let result = self
             .store
-            .append(stream, due::expected(version), records)
+            .append_claiming(stream, due::expected(version), records, claims)
             .await;
         self.metrics
             .append_seconds

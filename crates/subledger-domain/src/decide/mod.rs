@@ -23,8 +23,10 @@ use uuid::Uuid;
 
 use crate::actor::{Action, Actor, Role};
 use crate::billing;
+use crate::calendar;
 use crate::catalog::{Catalog, Product};
 use crate::command::Command;
+use crate::event::dates::{self, Stamp};
 use crate::event::{Event, EventData};
 use crate::rejection::{Rejection, RejectionCode};
 use crate::rules::{self, RuleId};
@@ -61,7 +63,43 @@ pub fn decide(
         events: Vec::new(),
     };
     d.run(command)?;
+    if let Some(stamp) = dates::first_out_of_range(&d.events) {
+        return Err(date_out_of_range(stamp));
+    }
     Ok(d.events)
+}
+
+/// GEN-1: the refusal of a decision that would record a date the ledger cannot
+/// write (past 9999-12-31, or before year 0), naming the date and the limit.
+pub fn date_out_of_range(stamp: Stamp) -> Rejection {
+    let too_early = match stamp {
+        Stamp::Date(_, d) => d < calendar::FIRST_DATE,
+        Stamp::Instant(_, t) => t.date_naive() < calendar::FIRST_DATE,
+    };
+    let limit = match (stamp, too_early) {
+        (Stamp::Date(..), false) => calendar::LAST_DATE.to_string(),
+        (Stamp::Date(..), true) => calendar::FIRST_DATE.to_string(),
+        (Stamp::Instant(..), false) => Stamp::Instant("", calendar::last_instant()).to_string(),
+        (Stamp::Instant(..), true) => {
+            Stamp::Instant("", calendar::start_of_day(calendar::FIRST_DATE)).to_string()
+        }
+    };
+    let side = if too_early {
+        "before the first"
+    } else {
+        "past the last"
+    };
+    Rejection::rule(
+        RejectionCode::DateOutOfRange,
+        rules::GEN_1,
+        format!(
+            "its {} would be {stamp}, {side} date the ledger can record ({limit})",
+            stamp.field()
+        ),
+    )
+    .with("field", stamp.field())
+    .with("date", stamp.to_string())
+    .with("limit", limit)
 }
 
 /// The working context of one decision.

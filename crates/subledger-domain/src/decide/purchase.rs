@@ -38,11 +38,21 @@ pub(super) fn decide(d: &mut Decision<'_>, command: &Purchase) -> Result<(), Rej
             Some(id) => id,
             None => d.derived_id(&format!("subscription/{i}")),
         };
-        if d.state.subscriptions.contains_key(&subscription_id) || !ids.insert(subscription_id) {
+        let field = format!("items[{i}].subscription_id");
+        if !ids.insert(subscription_id) {
             return Err(Rejection::invalid(
                 rules::PUR_13,
-                &format!("items[{i}].subscription_id"),
-                format!("subscription {subscription_id} already exists"),
+                &field,
+                format!("subscription id {subscription_id} is given to two line items"),
+            ));
+        }
+        // The same answer as for an id another customer holds (the app checks those).
+        if d.state.subscriptions.contains_key(&subscription_id) {
+            return Err(Rejection::id_already_used(
+                rules::PUR_13,
+                &field,
+                "subscription",
+                subscription_id,
             ));
         }
         let c = new_subscription(
@@ -135,10 +145,16 @@ fn check_order(d: &Decision<'_>, command: &Purchase) -> Result<Uuid, Rejection> 
     }
     let order_id = command.order_id.unwrap_or_else(|| d.derived_id("order"));
     if d.state.orders.contains_key(&order_id) {
-        return Err(Rejection::invalid(
+        let field = if command.order_id.is_some() {
+            "order_id"
+        } else {
+            "command_id"
+        };
+        return Err(Rejection::id_already_used(
             rules::PUR_13,
-            "order_id",
-            format!("order {order_id} already exists"),
+            field,
+            "order",
+            order_id,
         ));
     }
     Ok(order_id)

@@ -3,6 +3,7 @@
 //! consult the catalog later. The actor, command id and instant live in the
 //! envelope ([`Event`]); the payload is [`EventData`].
 
+pub mod dates;
 mod payload;
 mod vocabulary;
 

@@ -127,4 +127,7 @@ pub enum ExpiryReason {
     SuspendedAtTermEnd,
     TrialEnded,
     TrialConverted,
+    /// GEN-1: the renewed term would end past 9999-12-31, the last date the ledger
+    /// can record, so the subscription ends at its term end instead of renewing.
+    DateLimit,
 }

@@ -24,12 +24,14 @@ use uuid::Uuid;
 use crate::{AppendResult, EventStore, ExpectedVersion, NewEvent, RecordedEvent, StoreError};
 
 mod appends;
+mod claims;
 mod reads;
 
 pub use appends::{
     concurrent_appenders_one_stream, empty_append_refused, expected_version_semantics,
     idempotent_reappend,
 };
+pub use claims::{claims_held_by_one_stream, claims_raced_by_many_streams};
 pub use reads::{
     bounded_stream_reads, catch_up_subscription_mid_write, find_event_by_id, large_events,
     read_all_in_commit_order, snapshots, unicode_stream_names,
@@ -44,6 +46,9 @@ pub struct Capabilities {
     /// Event ids are unique across the store, so an id reused in another stream is
     /// detected. EventStoreDB checks ids per stream only.
     pub global_event_ids: bool,
+    /// [`EventStore::append_claiming`] enforces unique keys (SQLite, memory). Otherwise
+    /// an append with claims must be refused as unsupported, writing nothing.
+    pub claims: bool,
 }
 
 impl Capabilities {
@@ -52,6 +57,7 @@ impl Capabilities {
         Capabilities {
             gap_free_positions: true,
             global_event_ids: true,
+            claims: true,
         }
     }
 
@@ -60,6 +66,7 @@ impl Capabilities {
         Capabilities {
             gap_free_positions: false,
             global_event_ids: false,
+            claims: false,
         }
     }
 }
@@ -95,6 +102,8 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@one [$($attr)*] $caps, $make, snapshots);
         $crate::conformance_tests!(@one [$($attr)*] $caps, $make, find_event_by_id);
         $crate::conformance_tests!(@one [$($attr)*] $caps, $make, bounded_stream_reads);
+        $crate::conformance_tests!(@one [$($attr)*] $caps, $make, claims_held_by_one_stream);
+        $crate::conformance_tests!(@one [$($attr)*] $caps, $make, claims_raced_by_many_streams);
     };
     (@one [$($attr:tt)*] $caps:expr, $make:expr, $name:ident) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

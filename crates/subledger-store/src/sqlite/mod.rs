@@ -33,7 +33,7 @@ pub use config::{SqliteConfig, Synchronous};
 pub use schema::{IntegrityCheck, IntegrityReport, SCHEMA_VERSION};
 
 use crate::subscription::{PageReader, catch_up};
-use crate::types::validate_stream;
+use crate::types::{validate_claims, validate_stream};
 use crate::{
     AppendResult, EventStore, EventStream, ExpectedVersion, NewEvent, RecordedEvent, Result,
     Snapshot, StoreError, validate_append,
@@ -296,23 +296,39 @@ impl PageReader for Reader {
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    #[tracing::instrument(
-        name = "append",
-        skip_all,
-        fields(backend = "sqlite", stream, expected = %expected, events = events.len())
-    )]
     async fn append(
         &self,
         stream: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendResult> {
+        self.append_claiming(stream, expected, events, &[]).await
+    }
+
+    fn supports_claims(&self) -> bool {
+        true
+    }
+
+    #[tracing::instrument(
+        name = "append",
+        skip_all,
+        fields(backend = "sqlite", stream, expected = %expected, events = events.len(), claims = claims.len())
+    )]
+    async fn append_claiming(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        claims: &[String],
+    ) -> Result<AppendResult> {
         validate_append(stream, &events)?;
+        validate_claims(claims)?;
         self.ask(|reply| {
             Command::Append(AppendRequest {
                 stream: stream.to_owned(),
                 expected,
                 events,
+                claims: claims.to_vec(),
                 reply,
             })
         })

@@ -8,6 +8,8 @@ pub(crate) struct AppendRequest {
     pub stream: String,
     pub expected: ExpectedVersion,
     pub events: Vec<NewEvent>,
+    /// Unique keys claimed with the events (`EventStore::append_claiming`).
+    pub claims: Vec<String>,
     pub reply: oneshot::Sender<Result<AppendResult, StoreError>>,
 }
 
@@ -27,11 +29,13 @@ pub(crate) enum Command {
 impl Command {
     pub(super) fn weight(&self) -> usize {
         match self {
-            Command::Append(a) => a
-                .events
-                .iter()
-                .map(|e| e.data.len() + e.metadata.len() + 64)
-                .sum(),
+            Command::Append(a) => {
+                a.events
+                    .iter()
+                    .map(|e| e.data.len() + e.metadata.len() + 64)
+                    .sum::<usize>()
+                    + a.claims.iter().map(String::len).sum::<usize>()
+            }
             Command::Snapshot(s) => s.data.len(),
         }
     }

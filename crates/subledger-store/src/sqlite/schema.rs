@@ -36,6 +36,15 @@ const MIGRATIONS: &[&str] = &[
         data           BLOB    NOT NULL
     );
     "#,
+    // v2: unique keys claimed by appends (`EventStore::append_claiming`): each key is
+    // held by one stream for good, written in the same transaction as the events.
+    // Logs from v1 have no claims; the application checks those ids itself.
+    r#"
+    CREATE TABLE claims (
+        key       TEXT    PRIMARY KEY,
+        stream_id INTEGER NOT NULL REFERENCES streams(id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

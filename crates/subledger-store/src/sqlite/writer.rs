@@ -136,7 +136,7 @@ impl Writer {
             }
             let outcome = match cmd {
                 Command::Append(a) => {
-                    let r = self.apply_append(&a.stream, a.expected, &a.events, &mut head);
+                    let r = self.apply_append(&a, &mut head);
                     Outcome::Append(a.reply, r)
                 }
                 Command::Snapshot(s) => {
@@ -241,11 +241,11 @@ impl Writer {
 
     fn apply_append(
         &mut self,
-        stream: &str,
-        expected: ExpectedVersion,
-        events: &[NewEvent],
+        request: &AppendRequest,
         head: &mut u64,
     ) -> Result<AppendResult, StoreError> {
+        let (stream, expected, events) =
+            (&request.stream[..], request.expected, &request.events[..]);
         let st = self.stream_state(stream)?;
         if !expected.matches(st.version) {
             // A retry of an append that already landed shows up here (the stream moved
@@ -258,11 +258,17 @@ impl Writer {
                 actual: st.version,
             });
         }
-        let use_savepoint = events.len() > 1 || st.id.is_none();
+        // A claim held by another stream refuses the append before anything is written;
+        // only this append fails, never its batch-mates.
+        self.check_claims(st, &request.claims)?;
+        let use_savepoint = events.len() > 1 || st.id.is_none() || !request.claims.is_empty();
         if use_savepoint {
             self.conn.execute_batch("SAVEPOINT append")?;
         }
-        match self.insert(stream, st, events, *head) {
+        let inserted = self
+            .insert(stream, st, events, *head)
+            .and_then(|id| self.insert_claims(id, &request.claims).map(|()| id));
+        match inserted {
             Ok(id) => {
                 if use_savepoint {
                     self.conn.execute_batch("RELEASE append")?;
@@ -330,6 +336,37 @@ impl Writer {
             ])?;
         }
         Ok(id)
+    }
+
+    /// [`StoreError::ClaimTaken`] for the first key held by another stream than `st`'s.
+    fn check_claims(&self, st: StreamState, claims: &[String]) -> Result<(), StoreError> {
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT stream_id FROM claims WHERE key = ?1")?;
+        for key in claims {
+            let holder: Option<i64> = stmt.query_row([key], |r| r.get(0)).optional()?;
+            if holder.is_some_and(|holder| Some(holder) != st.id) {
+                return Err(StoreError::ClaimTaken { key: key.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the claims of an append (those already held by the stream stay as they are).
+    fn insert_claims(&self, stream_id: i64, claims: &[String]) -> Result<(), rusqlite::Error> {
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO claims (key, stream_id) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+        )?;
+        for key in claims {
+            stmt.execute(params![key, stream_id])?;
+        }
+        Ok(())
     }
 
     /// `(stream name, version)` of a stored event id.

@@ -180,8 +180,9 @@ fn gen_5_a_replayed_purchase_on_the_new_state_writes_nothing() {
     sc.decide_with(&actor, cmd.clone(), id, None).accepted();
     let before = sc.state.clone();
     let out = sc.decide_with(&actor, cmd, id, None);
-    let rej = out.then_rejected("InvalidRequest", "PUR-13");
-    assert_eq!(detail(rej, "field"), "order_id");
+    let rej = out.then_rejected("IdAlreadyUsed", "PUR-13");
+    // The order id derives from the command id, so that is the field to change.
+    assert_eq!(detail(rej, "field"), "command_id");
     assert_eq!(sc.state, before);
     assert_eq!(sc.state.subscriptions.len(), 1);
 }

@@ -211,6 +211,10 @@ proptest! {
                         prop_assert_eq!(rej.code.as_str(), "InvalidRequest");
                         prop_assert!(rej.details.contains_key("field"), "{rej}");
                     }
+                    RejectionKind::Conflict => {
+                        prop_assert_eq!(rej.code.as_str(), "IdAlreadyUsed");
+                        prop_assert!(rej.details.contains_key("field") && rej.details.contains_key("id"), "{rej}");
+                    }
                     RejectionKind::Rule => {}
                 }
                 // Windows and limits carry the instant or number that applied.
@@ -221,6 +225,7 @@ proptest! {
                     "QuantityOutOfRange" => &["min", "max"],
                     "AddonExceedsBase" => &["limit"],
                     "AddonBelowMinimum" => &["minimum"],
+                    "DateOutOfRange" => &["date", "limit"],
                     _ => &[],
                 };
                 for key in needs {

@@ -2,6 +2,7 @@
 //! limit, idempotency at the domain level, and what a rejection carries.
 
 mod gen_1_2;
+mod gen_1_dates;
 mod gen_3;
 mod gen_4_5;
 mod gen_6;

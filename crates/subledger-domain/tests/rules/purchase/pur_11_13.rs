@@ -247,17 +247,26 @@ fn pur_13_client_chosen_ids_must_be_new() {
         .accepted();
     assert!(sc.state.subscriptions.contains_key(&sub_id));
     assert!(sc.state.orders.contains_key(&order_id));
-    // Reusing either is refused.
+    // Reusing either is refused: 409 IdAlreadyUsed, as for an id another customer
+    // holds (the ledger checks those), naming the field and the id only.
     let rej = sc
         .when(order(vec![with_id(sub_id)], None))
-        .then_rejected("InvalidRequest", "PUR-13")
+        .then_rejected("IdAlreadyUsed", "PUR-13")
         .clone();
+    assert_eq!(rej.kind, RejectionKind::Conflict);
     assert_eq!(detail(&rej, "field"), "items[0].subscription_id");
+    assert_eq!(detail(&rej, "id"), &json!(sub_id.to_string()));
+    assert_eq!(rej.details.len(), 2, "{:?}", rej.details);
+    assert_eq!(
+        rej.message,
+        format!("subscription id {sub_id} is already used in this ledger")
+    );
     let rej = sc
         .when(order(vec![item("m365-e3", 1, P1Y, M)], Some(order_id)))
-        .then_rejected("InvalidRequest", "PUR-13")
+        .then_rejected("IdAlreadyUsed", "PUR-13")
         .clone();
     assert_eq!(detail(&rej, "field"), "order_id");
+    assert_eq!(detail(&rej, "id"), &json!(order_id.to_string()));
     assert_eq!(sc.state.subscriptions.len(), 1);
 }
 
