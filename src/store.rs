@@ -120,6 +120,20 @@ pub async fn open_store(
     Ok(store)
 }
 
+/// The embedded log itself, read-only: for the tools that scan it row by row
+/// (`verify`), beside a running server.
+pub fn open_sqlite_read_only(data_dir: &Path) -> Result<SqliteStore, OpenError> {
+    if !data_dir.is_dir() {
+        return Err(OpenError::NoDataDir(data_dir.to_owned()));
+    }
+    let spec = StoreSpec {
+        data_dir,
+        esdb_url: None,
+        durability: Synchronous::Full,
+    };
+    open_sqlite(spec, OpenMode::ReadOnly)
+}
+
 fn open_sqlite(spec: StoreSpec<'_>, mode: OpenMode) -> Result<SqliteStore, OpenError> {
     let path = spec.data_dir.join("events.db");
     let opened = match mode {

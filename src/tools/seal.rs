@@ -8,7 +8,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use subledger_seal::checkpoint::{self, public_key_path};
-use subledger_seal::{Checkpoint, CheckpointToCheck, Seal, SealDb, verify_log};
+use subledger_seal::{
+    Checkpoint, CheckpointToCheck, Seal, SealDb, VerifyInputs, verify_log, verify_sqlite_log,
+};
+use subledger_store::EventStore;
 
 use super::progress::Progress;
 use super::{Source, bad};
@@ -125,14 +128,37 @@ pub async fn verify(args: VerifyArgs) -> Result<()> {
         .transpose()
         .map_err(|e| bad(e.to_string()))?;
     let seal = seal_path(&data_dir);
-    let seal = seal.is_file().then_some(seal);
-    let opened = args.source.open().await?;
+    let inputs = VerifyInputs {
+        seal_path: seal.is_file().then_some(seal),
+        held,
+        key,
+    };
     let mut progress = Progress::new("verify");
     let started = Instant::now();
-    let mut report = verify_log(opened.store.as_ref(), seal, held, key, &mut |read, head| {
-        progress.update(read, head)
-    })
-    .await
+    let mut report = match &args.source.esdb_url {
+        // The embedded log is scanned in place, on two cores.
+        None => {
+            let store = crate::store::open_sqlite_read_only(&data_dir)
+                .map_err(|e| bad(format!("{:#}", anyhow::Error::new(e))))?;
+            let head = store.last_position().await?;
+            let (report, back) = tokio::task::spawn_blocking(move || {
+                let report = verify_sqlite_log(&store, head, inputs, &mut |read, head| {
+                    progress.update(read, head)
+                });
+                (report, progress)
+            })
+            .await?;
+            progress = back;
+            report
+        }
+        Some(_) => {
+            let opened = args.source.open().await?;
+            verify_log(opened.store.as_ref(), inputs, &mut |read, head| {
+                progress.update(read, head)
+            })
+            .await
+        }
+    }
     .context("verifying the log")?;
     let elapsed = started.elapsed();
     progress.finish(report.records, elapsed);

@@ -20,4 +20,6 @@ pub use checkpoint::{Checkpoint, CheckpointError, KeyError};
 pub use db::{SealDb, SealDbError};
 pub use sealer::{ConsistencyProof, InclusionProof, Seal, SealError, spawn_sealer};
 pub mod verify;
-pub use verify::{CheckpointToCheck, Problem, Report, Verifier, verify_log};
+pub use verify::{
+    CheckpointToCheck, Problem, Report, Verifier, VerifyInputs, verify_log, verify_sqlite_log,
+};

@@ -186,17 +186,28 @@ impl Frontier {
 
     /// Adds the next leaf.
     pub fn push(&mut self, leaf: Hash) {
-        let (mut level, mut hash) = (0, leaf);
+        self.push_noting(leaf, u32::MAX);
+    }
+
+    /// Adds the next leaf; returns the complete subtree at `level` this leaf
+    /// completed, if it completed one (a verifier compares it with a stored one).
+    pub fn push_noting(&mut self, leaf: Hash, level: u32) -> Option<Hash> {
+        let (mut at, mut hash) = (0, leaf);
+        let mut noted = (level == 0).then_some(leaf);
         while let Some(&(top, left)) = self.stack.last() {
-            if top != level {
+            if top != at {
                 break;
             }
             self.stack.pop();
             hash = node_hash(&left, &hash);
-            level += 1;
+            at += 1;
+            if at == level {
+                noted = Some(hash);
+            }
         }
-        self.stack.push((level, hash));
+        self.stack.push((at, hash));
         self.size += 1;
+        noted
     }
 
     /// The root of the tree of the leaves so far.

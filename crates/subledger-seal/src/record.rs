@@ -4,7 +4,7 @@
 //! that it is trivial to reimplement and has exactly one encoding per record.
 
 use sha2::{Digest, Sha256};
-use subledger_store::RecordedEvent;
+use subledger_store::{RecordRef, RecordedEvent};
 
 /// A SHA-256 digest.
 pub type Hash = [u8; 32];
@@ -18,31 +18,51 @@ pub fn empty_root() -> Hash {
 }
 
 /// Appends the canonical encoding of `record` to `out` (the leaf data).
-pub fn encode(record: &RecordedEvent, out: &mut Vec<u8>) {
+pub fn encode(record: &RecordRef<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(&record.position.to_be_bytes());
     put_bytes(out, record.stream.as_bytes());
     out.extend_from_slice(&record.version.to_be_bytes());
-    out.extend_from_slice(record.event_id.as_bytes());
+    out.extend_from_slice(record.event_id);
     put_bytes(out, record.event_type.as_bytes());
     out.extend_from_slice(&record.schema_version.to_be_bytes());
-    put_bytes(out, &record.data);
-    put_bytes(out, &record.metadata);
+    put_bytes(out, record.data);
+    put_bytes(out, record.metadata);
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    // A record field over 4 GiB cannot be stored by any backend; saturating keeps
-    // the function total, and such a length could never verify.
-    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&length(bytes));
     out.extend_from_slice(bytes);
 }
 
-/// `LH(r) = H(0x00 || leaf_data(r))`. `scratch` is reused between calls.
-pub fn leaf_hash(record: &RecordedEvent, scratch: &mut Vec<u8>) -> Hash {
-    scratch.clear();
-    scratch.push(0x00);
-    encode(record, scratch);
-    Sha256::digest(&scratch[..]).into()
+/// A field's length prefix. A record field over 4 GiB cannot be stored by any
+/// backend; saturating keeps the function total, and such a length could never verify.
+fn length(bytes: &[u8]) -> [u8; 4] {
+    u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes()
+}
+
+/// `LH(r) = H(0x00 || leaf_data(r))`.
+pub fn leaf_hash(record: &RecordedEvent) -> Hash {
+    leaf_hash_of(&RecordRef::from(record))
+}
+
+/// [`leaf_hash`] of a borrowed row: the encoding is fed to the hash field by field,
+/// never copied.
+pub fn leaf_hash_of(record: &RecordRef<'_>) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0x00]);
+    h.update(record.position.to_be_bytes());
+    h.update(length(record.stream.as_bytes()));
+    h.update(record.stream.as_bytes());
+    h.update(record.version.to_be_bytes());
+    h.update(record.event_id);
+    h.update(length(record.event_type.as_bytes()));
+    h.update(record.event_type.as_bytes());
+    h.update(record.schema_version.to_be_bytes());
+    h.update(length(record.data));
+    h.update(record.data);
+    h.update(length(record.metadata));
+    h.update(record.metadata);
+    h.finalize().into()
 }
 
 /// `NH(l, r) = H(0x01 || l || r)`.
@@ -96,7 +116,7 @@ mod tests {
     #[test]
     fn the_encoding_is_the_table_of_verify_md() {
         let mut out = Vec::new();
-        encode(&record(), &mut out);
+        encode(&RecordRef::from(&record()), &mut out);
         let expected = [
             "0000000000000007",
             "0000000a",
@@ -115,9 +135,16 @@ mod tests {
     }
 
     #[test]
+    fn the_leaf_hash_is_the_hash_of_the_encoding() {
+        let mut leaf_data = vec![0x00];
+        encode(&RecordRef::from(&record()), &mut leaf_data);
+        let expected: Hash = Sha256::digest(&leaf_data).into();
+        assert_eq!(leaf_hash(&record()), expected);
+    }
+
+    #[test]
     fn every_field_changes_the_leaf_hash() {
-        let mut scratch = Vec::new();
-        let base = leaf_hash(&record(), &mut scratch);
+        let base = leaf_hash(&record());
         let changes: [fn(&mut RecordedEvent); 8] = [
             |r| r.position += 1,
             |r| r.stream.push('x'),
@@ -131,21 +158,17 @@ mod tests {
         for change in changes {
             let mut r = record();
             change(&mut r);
-            assert_ne!(leaf_hash(&r, &mut scratch), base);
+            assert_ne!(leaf_hash(&r), base);
         }
     }
 
     #[test]
     fn a_field_boundary_cannot_move() {
         // Without length prefixes "ab"+"c" and "a"+"bc" would encode alike.
-        let mut scratch = Vec::new();
         let mut a = record();
         a.stream = "customer-1S".into();
         a.event_type = "eatsAdded".into();
-        assert_ne!(
-            leaf_hash(&a, &mut scratch),
-            leaf_hash(&record(), &mut scratch)
-        );
+        assert_ne!(leaf_hash(&a), leaf_hash(&record()));
     }
 
     #[test]

@@ -121,7 +121,6 @@ impl SealState {
     pub fn seal(&mut self, records: &[RecordedEvent]) -> Result<Vec<Block>, SealStateError> {
         let mut changed = Vec::new();
         let mut tail = (*self.tail).clone();
-        let mut scratch = Vec::with_capacity(1024);
         for r in records {
             if r.position <= self.last_position {
                 return Err(SealStateError::OutOfOrder {
@@ -129,7 +128,7 @@ impl SealState {
                     last: self.last_position,
                 });
             }
-            let leaf = leaf_hash(r, &mut scratch);
+            let leaf = leaf_hash(r);
             self.chain = chain_next(&self.chain, &leaf);
             self.last_position = r.position;
             self.size += 1;

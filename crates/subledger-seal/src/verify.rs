@@ -72,7 +72,6 @@ pub struct Verifier<'a> {
     last_position: u64,
     checkpoints: Vec<CheckpointToCheck>,
     next_checkpoint: usize,
-    scratch: Vec<u8>,
     report: Report,
 }
 
@@ -125,7 +124,6 @@ impl<'a> Verifier<'a> {
             last_position: 0,
             checkpoints,
             next_checkpoint: 0,
-            scratch: Vec::with_capacity(1024),
             report,
         };
         verifier.check_due_checkpoints();
@@ -134,25 +132,38 @@ impl<'a> Verifier<'a> {
 
     /// Checks the next records of the log, in order.
     pub fn feed(&mut self, records: &[RecordedEvent]) {
-        for record in records {
-            let leaf = leaf_hash(record, &mut self.scratch);
+        let leaves: Vec<(u64, Hash)> = records.iter().map(|r| (r.position, leaf_hash(r))).collect();
+        self.feed_leaves(&leaves);
+    }
+
+    /// Checks the next records of the log, in order, given as their positions and
+    /// leaf hashes (hashed elsewhere, e.g. on other cores).
+    pub fn feed_leaves(&mut self, leaves: &[(u64, Hash)]) {
+        for &(position, leaf) in leaves {
             self.chain = chain_next(&self.chain, &leaf);
             let index = self.frontier.size();
-            self.frontier.push(leaf);
-            if record.position <= self.last_position {
+            let block_root = self.frontier.push_noting(leaf, crate::db::BLOCK_LEVEL);
+            if position <= self.last_position {
                 push(
                     &mut self.report,
-                    Some(record.position),
+                    Some(position),
                     format!(
-                        "position {} comes after position {}: the log is out of order",
-                        record.position, self.last_position
+                        "position {position} comes after position {}: the log is out of order",
+                        self.last_position
                     ),
                 );
             }
             if !self.diverged {
-                self.compare_with_seal(index, record.position, &leaf);
+                self.compare_with_seal(index, position, &leaf);
             }
-            self.last_position = record.position;
+            if let Some(root) = block_root
+                && !self.diverged
+            {
+                // Every leaf of this block matched the seal, so the recomputed subtree is
+                // what the block's stored root must be.
+                self.check_block_root(&root);
+            }
+            self.last_position = position;
             self.check_due_checkpoints();
         }
         self.report.records = self.frontier.size();
@@ -166,7 +177,6 @@ impl<'a> Verifier<'a> {
             match blocks.next() {
                 Some(Ok(b)) if b.index == self.next_block => {
                     self.next_block += 1;
-                    self.check_block_root(&b);
                     self.block = Some(b);
                 }
                 Some(Ok(b)) => {
@@ -190,11 +200,10 @@ impl<'a> Verifier<'a> {
     }
 
     /// A full block's stored root is what the server's proofs are built from: it
-    /// must be the subtree hash of the block's leaves.
-    fn check_block_root(&mut self, block: &Block) {
-        if let Some(root) = block.root
-            && crate::merkle::complete_of(&block.leaves) != root
-        {
+    /// must be the subtree hash of the block's leaves (`recomputed`).
+    fn check_block_root(&mut self, recomputed: &Hash) {
+        let Some(block) = &self.block else { return };
+        if block.root.is_some_and(|stored| stored != *recomputed) {
             let what = format!(
                 "seal.db block {} (positions {} to {}): its stored subtree root is not the hash of its leaves, so proofs served from it would not verify",
                 block.index,
@@ -334,58 +343,154 @@ fn push(report: &mut Report, position: Option<u64>, what: String) {
 /// Records read per page.
 const PAGE: usize = 8192;
 
-/// Verifies the whole log of `store` against the seal at `seal_path` (if any), its
-/// stored checkpoints and `held` (an auditor's). The log is read on this task while
-/// another thread hashes, so reading and hashing overlap. `progress` is told the
-/// records verified so far, and the head.
+/// What the verifier checks the log against.
+pub struct VerifyInputs {
+    /// `seal.db`, if there is one.
+    pub seal_path: Option<std::path::PathBuf>,
+    /// Checkpoints an auditor holds.
+    pub held: Vec<CheckpointToCheck>,
+    /// The key checkpoints must be signed with.
+    pub key: Option<VerifyingKey>,
+}
+
+/// Runs a [`Verifier`] over the seal and checkpoints of `inputs` on the calling
+/// thread, fed with leaf hashes from `leaves` until it closes.
+fn check_leaves(
+    inputs: VerifyInputs,
+    leaves: std::sync::mpsc::Receiver<Vec<(u64, Hash)>>,
+) -> Result<Report, crate::SealError> {
+    let db = match &inputs.seal_path {
+        Some(path) => Some(crate::SealDb::open_read_only(path)?),
+        None => None,
+    };
+    let mut checkpoints = inputs.held;
+    let mut sealed = 0;
+    if let Some(db) = &db {
+        sealed = db.sealed_size()?;
+        checkpoints.extend(
+            db.checkpoints()?
+                .into_iter()
+                .map(|checkpoint| CheckpointToCheck {
+                    checkpoint,
+                    source: "stored".into(),
+                }),
+        );
+    }
+    let blocks: Option<Blocks<'_>> = match &db {
+        Some(db) => Some(Box::new(db.blocks()?)),
+        None => None,
+    };
+    let mut verifier = Verifier::new(blocks, sealed, checkpoints, inputs.key.as_ref());
+    for chunk in leaves {
+        verifier.feed_leaves(&chunk);
+    }
+    Ok(verifier.finish())
+}
+
+fn join(
+    worker: std::thread::JoinHandle<Result<Report, crate::SealError>>,
+) -> Result<Report, crate::SealError> {
+    worker
+        .join()
+        .map_err(|_| crate::SealError::Worker("the verifier's thread panicked".into()))?
+}
+
+/// Verifies the whole log of `store` (any backend) against `inputs` and the seal's
+/// stored checkpoints. The log is read on this task while another thread hashes and
+/// checks. `progress` is told the records read so far, and the head.
 pub async fn verify_log(
     store: &dyn subledger_store::EventStore,
-    seal_path: Option<std::path::PathBuf>,
-    held: Vec<CheckpointToCheck>,
-    key: Option<VerifyingKey>,
+    inputs: VerifyInputs,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<Report, crate::SealError> {
     let head = store.last_position().await?;
-    let (pages_tx, pages_rx) = std::sync::mpsc::sync_channel::<Vec<RecordedEvent>>(4);
-    let worker =
-        std::thread::spawn(move || -> Result<Report, crate::SealError> {
-            let db = match &seal_path {
-                Some(path) => Some(crate::SealDb::open_read_only(path)?),
-                None => None,
-            };
-            let mut checkpoints = held;
-            let mut sealed = 0;
-            if let Some(db) = &db {
-                sealed = db.sealed_size()?;
-                checkpoints.extend(db.checkpoints()?.into_iter().map(|checkpoint| {
-                    CheckpointToCheck {
-                        checkpoint,
-                        source: "stored".into(),
-                    }
-                }));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RecordedEvent>>(4);
+    let (leaves_tx, leaves_rx) = std::sync::mpsc::sync_channel(4);
+    let hasher = std::thread::spawn(move || {
+        for page in rx {
+            let leaves: Vec<(u64, Hash)> =
+                page.iter().map(|r| (r.position, leaf_hash(r))).collect();
+            if leaves_tx.send(leaves).is_err() {
+                break;
             }
-            let blocks: Option<Blocks<'_>> = match &db {
-                Some(db) => Some(Box::new(db.blocks()?)),
-                None => None,
-            };
-            let mut verifier = Verifier::new(blocks, sealed, checkpoints, key.as_ref());
-            for page in pages_rx {
-                verifier.feed(&page);
-            }
-            Ok(verifier.finish())
-        });
+        }
+    });
+    let worker = std::thread::spawn(move || check_leaves(inputs, leaves_rx));
     let mut pages = subledger_store::ReadAllPages::new(store, 0, head, PAGE);
     let mut read = 0u64;
     while let Some(page) = pages.next_page().await? {
         read += page.len() as u64;
-        if pages_tx.send(page).is_err() {
-            break; // the worker failed: its error is below
+        if tx.send(page).is_err() {
+            break; // the checker failed: its error is below
         }
         progress(read, head);
     }
-    drop(pages_tx);
-    tokio::task::spawn_blocking(move || worker.join())
+    drop(tx);
+    let _ = hasher.join();
+    tokio::task::spawn_blocking(move || join(worker))
         .await
         .map_err(|e| crate::SealError::Worker(e.to_string()))?
-        .map_err(|_| crate::SealError::Worker("the verifier's thread panicked".into()))?
+}
+
+/// Positions hashed per chunk by one scanning thread of [`verify_sqlite_log`].
+const CHUNK: u64 = 16_384;
+
+/// [`verify_log`] for the SQLite log, reading rows in place: two threads scan
+/// alternate chunks of positions and hash them, a third checks them in order.
+pub fn verify_sqlite_log(
+    store: &subledger_store::SqliteStore,
+    head: u64,
+    inputs: VerifyInputs,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<Report, crate::SealError> {
+    const SCANNERS: u64 = 2;
+    let (leaves_tx, leaves_rx) = std::sync::mpsc::sync_channel(4);
+    let checker = std::thread::spawn(move || check_leaves(inputs, leaves_rx));
+    let chunks = head.div_ceil(CHUNK);
+    let mut scanned = 0u64;
+    let result: Result<(), crate::SealError> = std::thread::scope(|scope| {
+        let mut receivers = Vec::new();
+        for scanner in 0..SCANNERS {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<
+                Result<Vec<(u64, Hash)>, subledger_store::StoreError>,
+            >(2);
+            receivers.push(rx);
+            scope.spawn(move || {
+                let mut reader = match store.scanner() {
+                    Ok(reader) => reader,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                for chunk in (scanner..chunks).step_by(SCANNERS as usize) {
+                    let mut leaves = Vec::with_capacity(CHUNK as usize);
+                    let scanned =
+                        reader.scan(chunk * CHUNK, ((chunk + 1) * CHUNK).min(head), |r| {
+                            leaves.push((r.position, crate::record::leaf_hash_of(r)));
+                        });
+                    if tx.send(scanned.map(|()| leaves)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        // Chunks in order: chunk k comes from scanner k mod SCANNERS.
+        for chunk in 0..chunks {
+            let Ok(leaves) = receivers[(chunk % SCANNERS) as usize].recv() else {
+                return Err(crate::SealError::Worker("a scanning thread stopped".into()));
+            };
+            let leaves = leaves?;
+            scanned = ((chunk + 1) * CHUNK).min(head);
+            if leaves_tx.send(leaves).is_err() {
+                break; // the checker failed: its error is below
+            }
+            progress(scanned, head);
+        }
+        Ok(())
+    });
+    drop(leaves_tx);
+    let report = join(checker);
+    result?;
+    report
 }

@@ -9,7 +9,10 @@ use ed25519_dalek::SigningKey;
 use rusqlite::Connection;
 use subledger_seal::merkle::{self, LeafList};
 use subledger_seal::record::{from_hex, leaf_hash};
-use subledger_seal::{Checkpoint, CheckpointToCheck, Report, Seal, SealDb, verify_log};
+use subledger_seal::{
+    Checkpoint, CheckpointToCheck, Report, Seal, SealDb, VerifyInputs, verify_log,
+    verify_sqlite_log,
+};
 use subledger_store::{EventStore, ExpectedVersion, NewEvent, SqliteStore};
 use uuid::Uuid;
 
@@ -58,13 +61,12 @@ async fn append(store: &SqliteStore, from: u64, to: u64) {
 }
 
 async fn leaves(store: &dyn EventStore) -> Vec<[u8; 32]> {
-    let mut scratch = Vec::new();
     store
         .read_all(0, usize::MAX)
         .await
         .expect("read")
         .iter()
-        .map(|r| leaf_hash(r, &mut scratch))
+        .map(|r| leaf_hash(r))
         .collect()
 }
 
@@ -174,24 +176,32 @@ async fn two_sealers_on_one_seal_never_seal_a_record_twice() {
     assert!(report.is_clean(), "{report:?}");
 }
 
+/// Verifies the log both ways (pages through the store trait, and the SQLite scan
+/// on two threads) and checks the two reports agree.
 async fn verify(ledger: &Ledger, held: Vec<Checkpoint>) -> Report {
     let store = SqliteStore::open_read_only(&ledger.events).expect("store");
-    let held = held
+    let held: Vec<CheckpointToCheck> = held
         .into_iter()
         .map(|checkpoint| CheckpointToCheck {
             checkpoint,
             source: "held".into(),
         })
         .collect();
-    verify_log(
-        &store,
-        Some(ledger.seal.clone()),
-        held,
-        Some(key().verifying_key()),
-        &mut |_, _| {},
-    )
-    .await
-    .expect("verify ran")
+    let inputs = || VerifyInputs {
+        seal_path: Some(ledger.seal.clone()),
+        held: held.clone(),
+        key: Some(key().verifying_key()),
+    };
+    let paged = verify_log(&store, inputs(), &mut |_, _| {})
+        .await
+        .expect("verify ran");
+    let head = store.last_position().await.expect("head");
+    let scanned = verify_sqlite_log(&store, head, inputs(), &mut |_, _| {}).expect("verify ran");
+    assert_eq!(paged.problems, scanned.problems);
+    assert_eq!(paged.first_bad_position, scanned.first_bad_position);
+    assert_eq!(paged.root_hash, scanned.root_hash);
+    assert_eq!(paged.records, scanned.records);
+    scanned
 }
 
 /// A sealed log of 3,000 records with a checkpoint the auditor keeps.
@@ -286,8 +296,7 @@ async fn a_record_rewritten_with_its_hashes_is_named() {
     // its block in seal.db, so that the record agrees with its own hashes.
     let store = SqliteStore::open_read_only(&ledger.events).expect("store");
     let records = store.read_all(1498, 2).await.expect("read");
-    let mut scratch = Vec::new();
-    let new_leaf = leaf_hash(&records[1], &mut scratch);
+    let new_leaf = leaf_hash(&records[1]);
     let conn = Connection::open(&ledger.seal).expect("seal.db");
     let (leaves, chains): (Vec<u8>, Vec<u8>) = conn
         .query_row(

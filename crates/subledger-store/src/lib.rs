@@ -38,7 +38,7 @@ pub use error::{Failure, StoreError};
 pub use esdb::{EsdbConfig, EsdbStore};
 pub use memory::MemoryStore;
 pub use paging::ReadAllPages;
-pub use sqlite::{IntegrityCheck, SqliteConfig, SqliteStore, Synchronous};
+pub use sqlite::{IntegrityCheck, RecordRef, Scanner, SqliteConfig, SqliteStore, Synchronous};
 pub use types::{
     AppendResult, EventStream, ExpectedVersion, NewEvent, RecordedEvent, Snapshot, validate_append,
 };

@@ -94,6 +94,18 @@ fn roots_match_the_recursive_definition_for_small_trees() {
 }
 
 #[test]
+fn the_frontier_notes_each_complete_subtree_of_a_level() {
+    let d = leaves(100);
+    let list = LeafList(d.clone());
+    let mut frontier = Frontier::default();
+    for (i, h) in d.iter().enumerate() {
+        let noted = frontier.push_noting(*h, 3);
+        let expected = ((i + 1) % 8 == 0).then(|| ok(list.complete(3, i as u64 / 8)));
+        assert_eq!(noted, expected, "leaf {i}");
+    }
+}
+
+#[test]
 fn every_inclusion_proof_of_small_trees_verifies() {
     for n in 1..40u64 {
         let d = leaves(n);

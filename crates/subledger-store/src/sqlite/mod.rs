@@ -14,6 +14,7 @@ mod checkpoint;
 mod config;
 mod reader;
 mod requests;
+mod scan;
 mod schema;
 mod writer;
 
@@ -30,6 +31,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use config::{SqliteConfig, Synchronous};
+pub use scan::{RecordRef, Scanner};
 pub use schema::{IntegrityCheck, IntegrityReport, SCHEMA_VERSION};
 
 use crate::subscription::{PageReader, catch_up};

@@ -115,3 +115,47 @@ async fn a_torn_database_fails_the_integrity_check() {
     let err = SqliteStore::open(&path).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
 }
+
+#[tokio::test]
+async fn a_scan_reads_what_read_all_reads_and_streams_created_after_the_scanner() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    for i in 0..50u64 {
+        let e = NewEvent::new(
+            Uuid::new_v4(),
+            "T",
+            2,
+            Bytes::from(format!("{{\"i\":{i}}}")),
+        )
+        .with_metadata(Bytes::from_static(b"{\"m\":1}"));
+        store
+            .append(&format!("s-{}", i % 3), ExpectedVersion::Any, vec![e])
+            .await
+            .unwrap();
+    }
+    let mut scanner = store.scanner().unwrap();
+    store
+        .append("created-later", ExpectedVersion::NoStream, vec![ev()])
+        .await
+        .unwrap();
+    let mut scanned = Vec::new();
+    scanner
+        .scan(10, 51, |r| {
+            scanned.push(RecordedEvent {
+                stream: r.stream.to_owned(),
+                version: r.version,
+                position: r.position,
+                event_id: Uuid::from_bytes(*r.event_id),
+                event_type: r.event_type.to_owned(),
+                schema_version: r.schema_version,
+                data: Bytes::copy_from_slice(r.data),
+                metadata: Bytes::copy_from_slice(r.metadata),
+            })
+        })
+        .unwrap();
+    assert_eq!(scanned, store.read_all(10, 100).await.unwrap());
+    assert_eq!(
+        scanned.last().map(|r| r.stream.as_str()),
+        Some("created-later")
+    );
+}
