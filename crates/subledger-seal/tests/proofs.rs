@@ -46,7 +46,7 @@ proptest! {
         let mut db = SealDb::open(&path).expect("seal.db");
         // Positions with gaps (as on EventStoreDB) when gap > 1.
         let records: Vec<RecordedEvent> = (1..=n).map(|i| record(i * gap)).collect();
-        let leaves: Vec<Hash> = records.iter().map(|r| leaf_hash(r)).collect();
+        let leaves: Vec<Hash> = records.iter().map(leaf_hash).collect();
         let mut state = SealState::default();
         let mut start = 0usize;
         let mut cut = cuts.iter().cycle();

@@ -66,7 +66,7 @@ async fn leaves(store: &dyn EventStore) -> Vec<[u8; 32]> {
         .await
         .expect("read")
         .iter()
-        .map(|r| leaf_hash(r))
+        .map(leaf_hash)
         .collect()
 }
 
