@@ -91,10 +91,8 @@ async fn quantity(ledger: &Ledger, customer: Uuid, subscription: Uuid) -> Option
     state.subscriptions.get(&subscription).map(|s| s.quantity)
 }
 
-#[tokio::test]
-async fn pur_13_a_subscription_id_of_another_customer_is_refused_and_seats_go_to_the_original() {
-    let rig = Rig::new();
-    let ledger = rig.ledger().await;
+/// Customers 1 and 2 of partner A; customer 1 holds subscription `TAKEN`.
+async fn two_customers_and_a_taken_id(ledger: &Ledger) {
     for n in [1, 2] {
         ledger
             .execute(request(n, admin(), create(customer(n))))
@@ -109,6 +107,13 @@ async fn pur_13_a_subscription_id_of_another_customer_is_refused_and_seats_go_to
         ))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn pur_13_a_subscription_id_of_another_customer_is_refused_and_seats_go_to_the_original() {
+    let rig = Rig::new();
+    let ledger = rig.ledger().await;
+    two_customers_and_a_taken_id(&ledger).await;
     let head = ledger.store().last_position().await.unwrap();
     // Same partner, other customer; then the same command id again (remembered).
     let first = id_already_used(
@@ -395,20 +400,7 @@ async fn pur_13_without_store_claims_the_directory_still_refuses_a_reuse_in_proc
             LedgerConfig::default(),
         )
         .await;
-    for n in [1, 2] {
-        ledger
-            .execute(request(n, admin(), create(customer(n))))
-            .await
-            .unwrap();
-    }
-    ledger
-        .execute(request(
-            10,
-            admin(),
-            purchase_with(customer(1), TAKEN, None),
-        ))
-        .await
-        .unwrap();
+    two_customers_and_a_taken_id(&ledger).await;
     let r = id_already_used(
         ledger
             .execute(request(
