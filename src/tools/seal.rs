@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use subledger_seal::checkpoint::{self, public_key_path};
 use subledger_seal::{
-    Checkpoint, CheckpointToCheck, Seal, SealDb, VerifyInputs, verify_log, verify_sqlite_log,
+    Checkpoint, CheckpointToCheck, Report, Seal, SealDb, VerifyInputs, verify_log,
+    verify_sqlite_log,
 };
 use subledger_store::EventStore;
 
@@ -166,39 +167,45 @@ pub async fn verify(args: VerifyArgs) -> Result<()> {
         report.notes.push("signatures checked with the data directory's own ledger.key.pub: pass --public-key with the key you hold".into());
     }
     let per_s = (report.records as f64 / elapsed.as_secs_f64().max(1e-9)).round() as u64;
-    if args.json {
-        let mut value = serde_json::to_value(&report)?;
-        value["verify_events_per_s"] = per_s.into();
-        println!("{value}");
-    } else {
-        println!("records {}", report.records);
-        println!("sealed {}", report.sealed);
-        println!("checkpoints_checked {}", report.checkpoints_checked);
-        println!("root_hash {}", report.root_hash);
-        println!("chain_hash {}", report.chain_hash);
-        println!("verify_events_per_s {per_s}");
-        for note in &report.notes {
-            println!("note: {note}");
-        }
-        for p in &report.problems {
-            match p.position {
-                Some(position) => println!("BAD position {position}: {}", p.what),
-                None => println!("BAD {}", p.what),
-            }
-        }
-        match report.first_bad_position {
-            Some(p) => println!("first_bad_position {p}"),
-            None if report.is_clean() && report.sealed == 0 && report.checkpoints_checked == 0 => {
-                println!(
-                    "OK: computed, but nothing to compare with (no seal, no checkpoint): keep the root above"
-                )
-            }
-            None if report.is_clean() => println!("OK: the log verifies"),
-            None => {}
-        }
-    }
+    print_report(&report, per_s, args.json)?;
     if !report.is_clean() {
         std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// The report as `key value` lines (`BAD …` for each problem), or one JSON object.
+fn print_report(report: &Report, per_s: u64, json: bool) -> Result<()> {
+    if json {
+        let mut value = serde_json::to_value(report)?;
+        value["verify_events_per_s"] = per_s.into();
+        println!("{value}");
+        return Ok(());
+    }
+    println!("records {}", report.records);
+    println!("sealed {}", report.sealed);
+    println!("checkpoints_checked {}", report.checkpoints_checked);
+    println!("root_hash {}", report.root_hash);
+    println!("chain_hash {}", report.chain_hash);
+    println!("verify_events_per_s {per_s}");
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    for p in &report.problems {
+        match p.position {
+            Some(position) => println!("BAD position {position}: {}", p.what),
+            None => println!("BAD {}", p.what),
+        }
+    }
+    match report.first_bad_position {
+        Some(p) => println!("first_bad_position {p}"),
+        None if report.is_clean() && report.sealed == 0 && report.checkpoints_checked == 0 => {
+            println!(
+                "OK: computed, but nothing to compare with (no seal, no checkpoint): keep the root above"
+            )
+        }
+        None if report.is_clean() => println!("OK: the log verifies"),
+        None => {}
     }
     Ok(())
 }
