@@ -102,22 +102,25 @@ pub async fn verify_log(
 /// Positions hashed per chunk by one scanning thread of [`verify_sqlite_log`].
 const CHUNK: u64 = 16_384;
 
-/// [`verify_log`] for the SQLite log, reading rows in place: two threads scan
-/// alternate chunks of positions and hash them, a third checks them in order.
+/// [`verify_log`] for the SQLite log, reading rows in place: one thread more than
+/// cores scans chunks of positions in turn and hashes them, another checks them in order.
 pub fn verify_sqlite_log(
     store: &subledger_store::SqliteStore,
     head: u64,
     inputs: VerifyInputs,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<Report, crate::SealError> {
-    const SCANNERS: u64 = 2;
+    // One scanner more than cores: the checker takes part of a core, and a scanner
+    // waiting for its turn to hand over a chunk leaves another to run (3 on 2 cores
+    // measured ~10% faster than 2; 4 no faster than 3).
+    let scanners = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64 + 1;
     let (leaves_tx, leaves_rx) = std::sync::mpsc::sync_channel(4);
     let checker = std::thread::spawn(move || check_leaves(inputs, leaves_rx));
     let chunks = head.div_ceil(CHUNK);
     let mut scanned = 0u64;
     let result: Result<(), crate::SealError> = std::thread::scope(|scope| {
         let mut receivers = Vec::new();
-        for scanner in 0..SCANNERS {
+        for scanner in 0..scanners {
             let (tx, rx) = std::sync::mpsc::sync_channel::<
                 Result<Vec<(u64, Hash)>, subledger_store::StoreError>,
             >(2);
@@ -130,7 +133,7 @@ pub fn verify_sqlite_log(
                         return;
                     }
                 };
-                for chunk in (scanner..chunks).step_by(SCANNERS as usize) {
+                for chunk in (scanner..chunks).step_by(scanners as usize) {
                     let mut leaves = Vec::with_capacity(CHUNK as usize);
                     let scanned =
                         reader.scan(chunk * CHUNK, ((chunk + 1) * CHUNK).min(head), |r| {
@@ -142,9 +145,9 @@ pub fn verify_sqlite_log(
                 }
             });
         }
-        // Chunks in order: chunk k comes from scanner k mod SCANNERS.
+        // Chunks in order: chunk k comes from scanner k mod scanners.
         for chunk in 0..chunks {
-            let Ok(leaves) = receivers[(chunk % SCANNERS) as usize].recv() else {
+            let Ok(leaves) = receivers[(chunk % scanners) as usize].recv() else {
                 return Err(crate::SealError::Worker("a scanning thread stopped".into()));
             };
             let leaves = leaves?;
