@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use subledger_domain::Action;
-use subledger_seal::{Checkpoint, Seal, SealError};
+use subledger_seal::{Checkpoint, ConsistencyProof, InclusionProof, Seal, SealError};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -20,12 +20,8 @@ use crate::extract::{ApiQuery, Caller};
 /// auditor checks against the key they hold).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckpointView {
-    pub tree_size: u64,
-    pub root_hash: String,
-    pub chain_hash: String,
-    pub timestamp: String,
-    pub key_id: String,
-    pub signature: String,
+    #[serde(flatten)]
+    pub checkpoint: Checkpoint,
     pub public_key: String,
 }
 
@@ -39,17 +35,6 @@ pub struct InclusionQuery {
     pub tree_size: u64,
 }
 
-/// RFC 9162 §2.1.3: the audit path of one record.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InclusionProofView {
-    pub position: u64,
-    pub leaf_index: u64,
-    pub tree_size: u64,
-    pub leaf_hash: String,
-    pub root_hash: String,
-    pub audit_path: Vec<String>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -60,16 +45,6 @@ pub struct ConsistencyQuery {
     pub to: u64,
 }
 
-/// RFC 9162 §2.1.4: the older tree is a prefix of the newer one.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsistencyProofView {
-    pub from: u64,
-    pub to: u64,
-    pub from_root: String,
-    pub to_root: String,
-    pub proof: Vec<String>,
-}
-
 fn seal_of(state: &AppState, caller: &Caller) -> Result<Arc<Seal>, ApiError> {
     caller.partner_for(Action::ReadKeyAccessLog)?;
     state
@@ -78,14 +53,9 @@ fn seal_of(state: &AppState, caller: &Caller) -> Result<Arc<Seal>, ApiError> {
         .ok_or_else(|| ApiError::Unavailable("this server does not seal its log".into()))
 }
 
-fn view(seal: &Seal, cp: Checkpoint) -> CheckpointView {
+fn view(seal: &Seal, checkpoint: Checkpoint) -> CheckpointView {
     CheckpointView {
-        tree_size: cp.tree_size,
-        root_hash: cp.root_hash,
-        chain_hash: cp.chain_hash,
-        timestamp: cp.timestamp,
-        key_id: cp.key_id,
-        signature: cp.signature,
+        checkpoint,
         public_key: hex_key(seal),
     }
 }
@@ -172,7 +142,7 @@ pub async fn new_checkpoint(
     tag = "ledger",
     params(InclusionQuery),
     responses(
-        (status = 200, description = "The audit path of the record at `position` in the tree of `tree_size` records", body = InclusionProofView),
+        (status = 200, description = "The audit path of the record at `position` in the tree of `tree_size` records", body = InclusionProof),
         (status = 400, description = "The position or size is not sealed", body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody),
     ),
@@ -182,19 +152,12 @@ pub async fn inclusion_proof(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<InclusionQuery>,
-) -> Result<Json<InclusionProofView>, ApiError> {
+) -> Result<Json<InclusionProof>, ApiError> {
     let seal = seal_of(&state, &caller)?;
     let p = tokio::task::spawn_blocking(move || seal.inclusion(q.position, q.tree_size))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-    Ok(Json(InclusionProofView {
-        position: p.position,
-        leaf_index: p.leaf_index,
-        tree_size: p.tree_size,
-        leaf_hash: p.leaf_hash,
-        root_hash: p.root_hash,
-        audit_path: p.audit_path,
-    }))
+    Ok(Json(p))
 }
 
 /// `GET /v1/ledger/proof/consistency`
@@ -204,7 +167,7 @@ pub async fn inclusion_proof(
     tag = "ledger",
     params(ConsistencyQuery),
     responses(
-        (status = 200, description = "The proof that the tree of `from` records is a prefix of the tree of `to`", body = ConsistencyProofView),
+        (status = 200, description = "The proof that the tree of `from` records is a prefix of the tree of `to`", body = ConsistencyProof),
         (status = 400, description = "Not 1 <= from <= to <= the sealed size", body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody),
     ),
@@ -214,16 +177,10 @@ pub async fn consistency_proof(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<ConsistencyQuery>,
-) -> Result<Json<ConsistencyProofView>, ApiError> {
+) -> Result<Json<ConsistencyProof>, ApiError> {
     let seal = seal_of(&state, &caller)?;
     let p = tokio::task::spawn_blocking(move || seal.consistency(q.from, q.to))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-    Ok(Json(ConsistencyProofView {
-        from: p.from,
-        to: p.to,
-        from_root: p.from_root,
-        to_root: p.to_root,
-        proof: p.proof,
-    }))
+    Ok(Json(p))
 }

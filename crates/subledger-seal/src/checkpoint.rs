@@ -34,6 +34,7 @@ pub enum KeyError {
 
 /// A signed checkpoint as stored, served and held by auditors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Checkpoint {
     pub tree_size: u64,
     pub root_hash: String,

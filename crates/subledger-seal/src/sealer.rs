@@ -42,6 +42,7 @@ pub enum SealError {
 
 /// `GET /v1/ledger/proof/inclusion`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InclusionProof {
     pub position: u64,
     pub leaf_index: u64,
@@ -53,6 +54,7 @@ pub struct InclusionProof {
 
 /// `GET /v1/ledger/proof/consistency`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsistencyProof {
     pub from: u64,
     pub to: u64,
