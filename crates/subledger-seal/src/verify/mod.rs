@@ -5,12 +5,11 @@
 
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
-use subledger_store::RecordedEvent;
 
 use crate::checkpoint::Checkpoint;
 use crate::db::{Block, SealDbError};
 use crate::merkle::Frontier;
-use crate::record::{CHAIN_START, Hash, chain_next, leaf_hash, to_hex};
+use crate::record::{CHAIN_START, Hash, chain_next, to_hex};
 
 mod read;
 
@@ -132,12 +131,6 @@ impl<'a> Verifier<'a> {
         };
         verifier.check_due_checkpoints();
         verifier
-    }
-
-    /// Checks the next records of the log, in order.
-    pub fn feed(&mut self, records: &[RecordedEvent]) {
-        let leaves: Vec<(u64, Hash)> = records.iter().map(|r| (r.position, leaf_hash(r))).collect();
-        self.feed_leaves(&leaves);
     }
 
     /// Checks the next records of the log, in order, given as their positions and
