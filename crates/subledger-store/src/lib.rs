@@ -1,11 +1,14 @@
 //! subledger's event store.
 //!
-//! One small [`EventStore`] trait over opaque event records, with three backends:
+//! One small [`EventStore`] trait over opaque event records, with four backends:
 //!
 //! * [`SqliteStore`] (the default): WAL, durable commits, one writer thread doing group
 //!   commit, a pool of read connections, gap-free global positions.
 //! * [`EsdbStore`] (feature `eventstoredb`, on by default): EventStoreDB / KurrentDB through
 //!   the `kurrentdb` gRPC client.
+//! * [`PostgresStore`] (feature `postgres`, on by default): PostgreSQL, the tested
+//!   scale-out backend (several processes on one database), group commit under an
+//!   advisory lock, gap-free positions in commit order, `LISTEN/NOTIFY` for subscribers.
 //! * [`MemoryStore`]: same semantics, for fast tests.
 //!
 //! The store is domain-agnostic on purpose: it never looks inside `data` or `metadata`, so
@@ -16,7 +19,7 @@
 //! * A stream's *version* is the number of events in it; a missing stream has version 0;
 //!   the first event gets version 1.
 //! * Global positions are `u64`, strictly increasing in commit order; `0` means "before
-//!   the first event". SQLite and memory positions are also gap-free and 1-based.
+//!   the first event". SQLite, PostgreSQL and memory positions are also gap-free and 1-based.
 //! * Event ids are chosen by the caller; re-appending the same ids at the same place is an
 //!   idempotent success returning the original [`AppendResult`] (see [`EventStore::append`]).
 
@@ -29,6 +32,8 @@ pub mod esdb;
 mod idempotency;
 mod memory;
 pub mod paging;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 mod subscription;
 mod types;
@@ -38,6 +43,8 @@ pub use error::{Failure, StoreError};
 pub use esdb::{EsdbConfig, EsdbStore};
 pub use memory::MemoryStore;
 pub use paging::ReadAllPages;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresConfig, PostgresStore};
 pub use sqlite::{IntegrityCheck, RecordRef, Scanner, SqliteConfig, SqliteStore, Synchronous};
 pub use types::{
     AppendResult, EventStream, ExpectedVersion, NewEvent, RecordedEvent, Snapshot, validate_append,

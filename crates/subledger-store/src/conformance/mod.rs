@@ -52,7 +52,7 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// SQLite and memory.
+    /// SQLite, PostgreSQL and memory.
     pub fn strict() -> Self {
         Capabilities {
             gap_free_positions: true,
@@ -76,7 +76,8 @@ impl Capabilities {
 /// `conformance_tests!(caps, factory)` always runs. `conformance_tests!(esdb: caps, factory)`
 /// marks the tests ignored unless `SUBLEDGER_ESDB_URL` was set when the tests were built
 /// (the crate's build script turns it into `cfg(esdb_url_set)`), so a run without a server
-/// reports them as ignored, never as passed.
+/// reports them as ignored, never as passed. `conformance_tests!(postgres: caps, factory)`
+/// does the same with `SUBLEDGER_PG_TESTS` (`cfg(pg_tests)`), set by `scripts/with-postgres.sh`.
 #[macro_export]
 macro_rules! conformance_tests {
     (esdb: $caps:expr, $make:expr) => {
@@ -84,6 +85,14 @@ macro_rules! conformance_tests {
             #[cfg_attr(
                 not(esdb_url_set),
                 ignore = "SUBLEDGER_ESDB_URL not set: no EventStoreDB to run against"
+            )]
+        ] $caps, $make);
+    };
+    (postgres: $caps:expr, $make:expr) => {
+        $crate::conformance_tests!(@all [
+            #[cfg_attr(
+                not(pg_tests),
+                ignore = "SUBLEDGER_PG_TESTS not set: no PostgreSQL (run through scripts/with-postgres.sh)"
             )]
         ] $caps, $make);
     };
