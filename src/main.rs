@@ -21,10 +21,10 @@ use subledger_app::{
 };
 use subledger_domain::{Actor, Catalog};
 use subledger_projections::ProjectionDb;
-use subledger_store::{EventStore, Synchronous};
+use subledger_store::Synchronous;
 use tracing::info;
 
-use crate::store::{OpenMode, StoreSpec};
+use crate::store::{Backend, OpenMode, StoreSpec};
 
 // mimalloc: the replay and the server allocate and free many small objects in
 // every thread; glibc's allocator spent a sixth of a replay in page faults of memory
@@ -67,6 +67,8 @@ enum Commands {
 enum StoreKind {
     Sqlite,
     Eventstoredb,
+    /// PostgreSQL: the tested scale-out store (several nodes on one database).
+    Postgres,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +97,12 @@ struct LedgerArgs {
     /// EventStoreDB connection string, e.g. esdb://localhost:2113?tls=false.
     #[arg(long)]
     esdb_url: Option<String>,
+    /// PostgreSQL URL, e.g. postgresql://subledger@db-host/subledger (with --store postgres).
+    #[arg(long, env = "SUBLEDGER_PG_URL", hide_env_values = true)]
+    pg_url: Option<String>,
+    /// The PostgreSQL schema holding the ledger (created on first start).
+    #[arg(long, default_value = "subledger")]
+    pg_schema: String,
     /// The system clock, or a simulated one that moves only on POST /v1/clock/advance.
     #[arg(long, value_enum, default_value_t = ClockKind::System)]
     clock: ClockKind,
@@ -222,22 +230,29 @@ fn main() -> Result<()> {
 }
 
 /// The log the ledger flags name, opened read-write.
-async fn open_store(args: &LedgerArgs) -> Result<Arc<dyn EventStore>> {
-    let esdb_url = match args.store {
-        StoreKind::Sqlite => None,
-        StoreKind::Eventstoredb => Some(args.esdb_url.as_deref().with_context(
+async fn open_store(args: &LedgerArgs) -> Result<store::OpenedStore> {
+    let backend = match args.store {
+        StoreKind::Sqlite => Backend::Embedded,
+        StoreKind::Eventstoredb => Backend::EventStoreDb(args.esdb_url.as_deref().with_context(
             || "--store eventstoredb needs --esdb-url (e.g. esdb://localhost:2113?tls=false)",
         )?),
+        StoreKind::Postgres => Backend::Postgres {
+            url: args.pg_url.as_deref().with_context(|| {
+                "--store postgres needs --pg-url or SUBLEDGER_PG_URL \
+                 (e.g. postgresql://subledger@localhost/subledger)"
+            })?,
+            schema: &args.pg_schema,
+        },
     };
     let spec = StoreSpec {
         data_dir: &args.data_dir,
-        esdb_url,
+        backend,
         durability: match args.durability {
             Durability::Full => Synchronous::Full,
             Durability::Normal => Synchronous::Normal,
         },
     };
-    Ok(store::open_store(spec, OpenMode::ReadWrite).await?)
+    Ok(store::open_store_with(spec, OpenMode::ReadWrite).await?)
 }
 
 fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
@@ -261,7 +276,8 @@ async fn open_ledger(args: &LedgerArgs, projections: Option<&ProjectionDb>) -> R
         (ClockKind::Simulated, now) => Arc::new(SimulatedClock::new(now.unwrap_or_else(Utc::now))),
     };
     let catalog = Arc::new(load_catalog(args.catalog.as_deref())?);
-    let store = open_store(args).await?;
+    let store::OpenedStore { store, postgres } = open_store(args).await?;
+    let _ = postgres; // TODO(i11): key vault and refusals in PostgreSQL
     let keys = Arc::new(
         SqliteKeyVault::open(&args.data_dir.join("keys.db")).context("opening the key vault")?,
     );

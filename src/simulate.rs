@@ -24,7 +24,7 @@ use subledger_domain::{Catalog, EventData};
 use subledger_projections::ProjectionDb;
 use subledger_store::Synchronous;
 
-use crate::store::{OpenMode, StoreSpec};
+use crate::store::{Backend, OpenMode, StoreSpec};
 
 #[derive(Debug, Args)]
 pub struct SimulateArgs {
@@ -46,8 +46,14 @@ pub struct SimulateArgs {
     #[arg(long, default_value = "./subledger-data")]
     data_dir: PathBuf,
     /// Write to EventStoreDB instead of the embedded store.
-    #[arg(long, conflicts_with = "via")]
+    #[arg(long, conflicts_with_all = ["via", "pg_url"])]
     esdb_url: Option<String>,
+    /// Write to PostgreSQL instead of the embedded store (its schema must hold no log yet).
+    #[arg(long, conflicts_with = "via")]
+    pg_url: Option<String>,
+    /// The PostgreSQL schema to write the ledger into.
+    #[arg(long, default_value = "subledger")]
+    pg_schema: String,
     /// Send the commands to a running server instead (its clock must be simulated).
     #[arg(long)]
     via: Option<String>,
@@ -111,7 +117,7 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
         build_projections(&args, &ledger).await?;
     }
     print_summary(&summary, elapsed, args.quiet);
-    if !args.quiet && args.via.is_none() && args.esdb_url.is_none() {
+    if !args.quiet && args.via.is_none() && args.esdb_url.is_none() && args.pg_url.is_none() {
         // Where a newcomer goes next: the service over this ledger, its clock
         // where the simulation stopped.
         let end = args.start + chrono::Duration::days(i64::from(args.days));
@@ -137,15 +143,23 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
 }
 
 async fn open_new_ledger(args: &SimulateArgs) -> Result<Arc<Ledger>> {
-    // The durability is the embedded store's: EventStoreDB ignores the flag.
-    let durability = match (args.esdb_url.as_ref(), args.durability.as_str()) {
-        (Some(_), _) | (None, "full") => Synchronous::Full,
-        (None, "normal") => Synchronous::Normal,
-        (None, other) => bail!("--durability is full or normal, not {other}"),
+    let backend = match (&args.esdb_url, &args.pg_url) {
+        (Some(url), _) => Backend::EventStoreDb(url),
+        (None, Some(url)) => Backend::Postgres {
+            url,
+            schema: &args.pg_schema,
+        },
+        (None, None) => Backend::Embedded,
+    };
+    // The durability is the embedded store's: the servers' own settings rule theirs.
+    let durability = match args.durability.as_str() {
+        "full" => Synchronous::Full,
+        "normal" => Synchronous::Normal,
+        other => bail!("--durability is full or normal, not {other}"),
     };
     let spec = StoreSpec {
         data_dir: &args.data_dir,
-        esdb_url: args.esdb_url.as_deref(),
+        backend,
         durability,
     };
     let store = crate::store::open_store(spec, OpenMode::NewOnly).await?;

@@ -6,18 +6,48 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use subledger_store::{
-    EsdbConfig, EsdbStore, EventStore, SqliteConfig, SqliteStore, StoreError, Synchronous,
+    EsdbConfig, EsdbStore, EventStore, PostgresConfig, PostgresStore, SqliteConfig, SqliteStore,
+    StoreError, Synchronous,
 };
+
+/// Which store holds the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend<'a> {
+    /// The data directory's `events.db`.
+    Embedded,
+    /// EventStoreDB, by connection string.
+    EventStoreDb(&'a str),
+    /// PostgreSQL, by URL, in this schema.
+    Postgres { url: &'a str, schema: &'a str },
+}
 
 /// Where the log is.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreSpec<'a> {
-    /// The data directory (the SQLite log is its `events.db`).
+    /// The data directory (the SQLite log is its `events.db`; the node's own files
+    /// are there whichever store holds the log).
     pub data_dir: &'a Path,
-    /// EventStoreDB's connection string; `None`: the SQLite log.
-    pub esdb_url: Option<&'a str>,
+    pub backend: Backend<'a>,
     /// Commit durability of the SQLite log when it is written.
     pub durability: Synchronous,
+}
+
+/// The opened log, and the PostgreSQL store itself when it is one (the key vault
+/// and the refusal memory of several nodes live in the same database).
+pub struct OpenedStore {
+    pub store: Arc<dyn EventStore>,
+    pub postgres: Option<PostgresStore>,
+}
+
+/// A connection string as it may be shown: without its password.
+pub fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _password)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
 }
 
 /// What the command does with the log.
@@ -43,7 +73,9 @@ pub enum OpenError {
     Connect(String, StoreError),
     /// `NewOnly`, and the log holds events.
     NotNew {
-        data_dir: PathBuf,
+        /// Where the log is, and the flag that chooses another place.
+        place: String,
+        choose: &'static str,
         head: u64,
     },
     Store(StoreError),
@@ -64,12 +96,15 @@ impl std::fmt::Display for OpenError {
             OpenError::Open(path, _) => {
                 write!(f, "cannot open the event store {}", path.display())
             }
-            OpenError::Connect(url, _) => write!(f, "cannot connect to EventStoreDB at {url}"),
-            OpenError::NotNew { data_dir, head } => write!(
+            OpenError::Connect(url, _) => write!(f, "cannot connect to {url}"),
+            OpenError::NotNew {
+                place,
+                choose,
+                head,
+            } => write!(
                 f,
-                "{} already holds a log of {head} events: simulate writes a new ledger \
-                 (choose an empty --data-dir)",
-                data_dir.display()
+                "{place} already holds a log of {head} events: simulate writes a new ledger \
+                 (choose an empty {choose})"
             ),
             OpenError::Store(_) => f.write_str("reading the event store's head"),
         }
@@ -91,8 +126,14 @@ pub async fn open_store(
     spec: StoreSpec<'_>,
     mode: OpenMode,
 ) -> Result<Arc<dyn EventStore>, OpenError> {
+    Ok(open_store_with(spec, mode).await?.store)
+}
+
+/// [`open_store`], keeping the PostgreSQL store's own handle when it is one.
+pub async fn open_store_with(spec: StoreSpec<'_>, mode: OpenMode) -> Result<OpenedStore, OpenError> {
+    let mut postgres = None;
     if mode == OpenMode::ReadOnly {
-        if spec.esdb_url.is_none() && !spec.data_dir.is_dir() {
+        if spec.backend == Backend::Embedded && !spec.data_dir.is_dir() {
             return Err(OpenError::NoDataDir(spec.data_dir.to_owned()));
         }
     } else {
@@ -100,24 +141,41 @@ pub async fn open_store(
         std::fs::create_dir_all(spec.data_dir)
             .map_err(|e| OpenError::CreateDataDir(spec.data_dir.to_owned(), e))?;
     }
-    let store: Arc<dyn EventStore> = match spec.esdb_url {
-        Some(url) => Arc::new(
+    let store: Arc<dyn EventStore> = match spec.backend {
+        Backend::EventStoreDb(url) => Arc::new(
             EsdbStore::connect(EsdbConfig::new(url.to_owned()))
                 .await
-                .map_err(|e| OpenError::Connect(url.to_owned(), e))?,
+                .map_err(|e| OpenError::Connect(format!("EventStoreDB at {url}"), e))?,
         ),
-        None => Arc::new(open_sqlite(spec, mode)?),
+        Backend::Postgres { url, schema } => {
+            let pg = PostgresStore::connect_with(PostgresConfig::new(url).schema(schema))
+                .await
+                .map_err(|e| {
+                    OpenError::Connect(format!("PostgreSQL at {} (schema {schema})", redact(url)), e)
+                })?;
+            postgres = Some(pg.clone());
+            Arc::new(pg)
+        }
+        Backend::Embedded => Arc::new(open_sqlite(spec, mode)?),
     };
     if mode == OpenMode::NewOnly {
         let head = store.last_position().await.map_err(OpenError::Store)?;
         if head > 0 {
+            let (place, choose) = match spec.backend {
+                Backend::Postgres { schema, .. } => {
+                    (format!("the PostgreSQL schema {schema}"), "--pg-schema")
+                }
+                Backend::EventStoreDb(url) => (format!("EventStoreDB at {url}"), "server"),
+                Backend::Embedded => (spec.data_dir.display().to_string(), "--data-dir"),
+            };
             return Err(OpenError::NotNew {
-                data_dir: spec.data_dir.to_owned(),
+                place,
+                choose,
                 head,
             });
         }
     }
-    Ok(store)
+    Ok(OpenedStore { store, postgres })
 }
 
 /// The embedded log itself, read-only: for the tools that scan it row by row
@@ -128,7 +186,7 @@ pub fn open_sqlite_read_only(data_dir: &Path) -> Result<SqliteStore, OpenError> 
     }
     let spec = StoreSpec {
         data_dir,
-        esdb_url: None,
+        backend: Backend::Embedded,
         durability: Synchronous::Full,
     };
     open_sqlite(spec, OpenMode::ReadOnly)
@@ -154,10 +212,23 @@ fn open_sqlite(spec: StoreSpec<'_>, mode: OpenMode) -> Result<SqliteStore, OpenE
 mod tests {
     use super::*;
 
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(
+            redact("postgresql://ledger:s3cret@db.example/subledger"),
+            "postgresql://ledger:***@db.example/subledger"
+        );
+        assert_eq!(
+            redact("postgresql://ledger@localhost/subledger?host=/tmp/x"),
+            "postgresql://ledger@localhost/subledger?host=/tmp/x"
+        );
+        assert_eq!(redact("host=/tmp/x user=ledger"), "host=/tmp/x user=ledger");
+    }
+
     fn spec(data_dir: &Path) -> StoreSpec<'_> {
         StoreSpec {
             data_dir,
-            esdb_url: None,
+            backend: Backend::Embedded,
             durability: Synchronous::Normal,
         }
     }

@@ -25,7 +25,7 @@ use clap::{Args, Subcommand};
 use subledger_projections::ProjectionDb;
 use subledger_store::{EventStore, ReadAllPages, RecordedEvent};
 
-use crate::store::{OpenMode, StoreSpec};
+use crate::store::{Backend, OpenMode, StoreSpec};
 
 /// The tools' subcommands, flattened into the program's own.
 #[derive(Debug, Subcommand)]
@@ -59,8 +59,16 @@ pub struct Source {
     #[arg(long, default_value = "./subledger-data")]
     data_dir: PathBuf,
     /// Read the log from EventStoreDB instead (e.g. esdb://localhost:2113?tls=false).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pg_url")]
     esdb_url: Option<String>,
+    /// Read the log from PostgreSQL instead (e.g. postgresql://subledger@db-host/subledger).
+    /// A flag only, never taken from the environment: a tool reads the data directory
+    /// unless told otherwise.
+    #[arg(long)]
+    pg_url: Option<String>,
+    /// The PostgreSQL schema holding the ledger.
+    #[arg(long, default_value = "subledger")]
+    pg_schema: String,
 }
 
 /// The log and, when the data directory has them, the persisted projections.
@@ -147,11 +155,28 @@ impl Source {
         Ok(&self.data_dir)
     }
 
+    /// Which store the flags name.
+    fn backend(&self) -> Backend<'_> {
+        match (&self.esdb_url, &self.pg_url) {
+            (Some(url), _) => Backend::EventStoreDb(url),
+            (None, Some(url)) => Backend::Postgres {
+                url,
+                schema: &self.pg_schema,
+            },
+            (None, None) => Backend::Embedded,
+        }
+    }
+
+    /// Whether the log is the data directory's own `events.db`.
+    fn is_embedded(&self) -> bool {
+        self.backend() == Backend::Embedded
+    }
+
     /// Opens the log read-only, and the projections if there are usable ones.
     async fn open(&self) -> Result<Opened> {
         let spec = StoreSpec {
             data_dir: &self.data_dir,
-            esdb_url: self.esdb_url.as_deref(),
+            backend: self.backend(),
             // Never written.
             durability: subledger_store::Synchronous::Full,
         };

@@ -136,9 +136,9 @@ pub async fn verify(args: VerifyArgs) -> Result<()> {
     };
     let mut progress = Progress::new("verify");
     let started = Instant::now();
-    let mut report = match &args.source.esdb_url {
+    let mut report = match args.source.is_embedded() {
         // The embedded log is scanned in place, on two cores.
-        None => {
+        true => {
             let store = crate::store::open_sqlite_read_only(&data_dir)
                 .map_err(|e| bad(format!("{:#}", anyhow::Error::new(e))))?;
             let head = store.last_position().await?;
@@ -152,7 +152,7 @@ pub async fn verify(args: VerifyArgs) -> Result<()> {
             progress = back;
             report
         }
-        Some(_) => {
+        false => {
             let opened = args.source.open().await?;
             verify_log(opened.store.as_ref(), inputs, &mut |read, head| {
                 progress.update(read, head)
