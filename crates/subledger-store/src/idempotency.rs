@@ -64,6 +64,7 @@ where
     Ok(AppendResult {
         next_version: found.version + events.len() as u64 - 1,
         position,
+        repeated: true,
     })
 }
 
@@ -96,7 +97,8 @@ mod tests {
             r,
             AppendResult {
                 next_version: 4,
-                position: 11
+                position: 11,
+                repeated: true,
             }
         );
     }

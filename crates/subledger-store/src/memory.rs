@@ -187,6 +187,7 @@ impl EventStore for MemoryStore {
         Ok(AppendResult {
             next_version: version,
             position,
+            repeated: false,
         })
     }
 

@@ -104,6 +104,10 @@ pub struct AppendResult {
     pub next_version: u64,
     /// Global position of the last event appended.
     pub position: u64,
+    /// The append was an idempotent repeat: nothing was written, and the numbers are
+    /// those of the original append. A caller that decided the events itself (another
+    /// process may have decided the same command first) answers with the stored ones.
+    pub repeated: bool,
 }
 
 /// A snapshot of a stream's state at `version`.

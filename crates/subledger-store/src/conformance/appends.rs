@@ -220,7 +220,7 @@ pub async fn idempotent_reappend<S: EventStore + Clone>(store: &S, caps: Capabil
         .append(&s, ExpectedVersion::NoStream, vec![a.clone(), b.clone()])
         .await
         .expect("idempotent re-append");
-    assert_eq!(again, first, "a repeat returns the original result");
+    assert_repeat_of(again, first, "a repeat returns the original result");
     assert_eq!(store.stream_version(&s).await.unwrap(), 2);
 
     // Still a repeat after the stream has moved on (a retry arriving late).
@@ -229,19 +229,21 @@ pub async fn idempotent_reappend<S: EventStore + Clone>(store: &S, caps: Capabil
         .append(&s, ExpectedVersion::Exact(2), vec![c.clone()])
         .await
         .unwrap();
-    assert_eq!(
+    assert_repeat_of(
         store
             .append(&s, ExpectedVersion::NoStream, vec![a.clone(), b.clone()])
             .await
             .expect("late repeat"),
-        first
+        first,
+        "late repeat",
     );
-    assert_eq!(
+    assert_repeat_of(
         store
             .append(&s, ExpectedVersion::Exact(2), vec![c.clone()])
             .await
             .expect("late repeat of the second append"),
-        third
+        third,
+        "late repeat of the second append",
     );
 
     repeats_that_do_not_match_conflict(store, &s, &a, &b, caps).await;
@@ -252,12 +254,13 @@ pub async fn idempotent_reappend<S: EventStore + Clone>(store: &S, caps: Capabil
         .append(&s, ExpectedVersion::Any, vec![d.clone()])
         .await
         .unwrap();
-    assert_eq!(
+    assert_repeat_of(
         store
             .append(&s, ExpectedVersion::Any, vec![d.clone()])
             .await
             .expect("repeat with Any"),
-        rd
+        rd,
+        "repeat with Any",
     );
     let s2 = concurrent_retries_write_once(store).await;
     assert_eq!(store.stream_version(&s2).await.unwrap(), 2);
@@ -336,9 +339,15 @@ async fn concurrent_retries_write_once<S: EventStore + Clone>(store: &S) -> Arc<
         })),
     )
     .await;
-    let first_ok = *results[0].as_ref().expect("concurrent retry");
-    for r in &results {
-        assert_eq!(r.as_ref().expect("concurrent retry"), &first_ok);
+    // One of them wrote; every other one is its repeat.
+    let results: Vec<AppendResult> = results
+        .into_iter()
+        .map(|r| r.expect("concurrent retry"))
+        .collect();
+    let fresh: Vec<&AppendResult> = results.iter().filter(|r| !r.repeated).collect();
+    assert_eq!(fresh.len(), 1, "exactly one of the retries wrote: {results:?}");
+    for r in results.iter().filter(|r| r.repeated) {
+        assert_repeat_of(*r, *fresh[0], "concurrent retry");
     }
     s2
 }

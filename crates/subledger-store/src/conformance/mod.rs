@@ -159,6 +159,18 @@ async fn join_tasks<T: Send + 'static>(
         .collect()
 }
 
+/// `again` is an idempotent repeat of the fresh append `first`: the same numbers,
+/// flagged as a repeat.
+fn assert_repeat_of(again: AppendResult, first: AppendResult, what: &str) {
+    assert!(!first.repeated, "{what}: a fresh append is not flagged as a repeat");
+    assert!(again.repeated, "{what}: the repeat is flagged as one");
+    assert_eq!(
+        (again.next_version, again.position),
+        (first.next_version, first.position),
+        "{what}: the repeat returns the original numbers"
+    );
+}
+
 fn assert_wev(r: Result<AppendResult, StoreError>, expected: ExpectedVersion, actual: u64) {
     match r {
         Err(StoreError::WrongExpectedVersion {

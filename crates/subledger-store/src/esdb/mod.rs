@@ -242,6 +242,7 @@ impl EsdbStore {
             Ok(w) if w.position != kurrentdb::Position::start() => Ok(AppendResult {
                 next_version: w.next_expected_version + 1,
                 position: mapping::position_from_esdb(w.position),
+                repeated: false,
             }),
             // The server recognised a repeat and wrote nothing (it reports no position):
             // find the original events to return their result, and hold the repeat to our

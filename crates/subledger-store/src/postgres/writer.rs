@@ -297,6 +297,7 @@ impl Writer {
             outcomes.push(Ok(AppendResult {
                 next_version,
                 position: head,
+                repeated: false,
             }));
         }
 

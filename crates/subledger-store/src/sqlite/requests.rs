@@ -86,6 +86,7 @@ pub(super) fn into_pending(cmd: Command) -> Outcome {
             Ok(AppendResult {
                 next_version: 0,
                 position: 0,
+                repeated: false,
             }),
         ),
         Command::Snapshot(s) => Outcome::Snapshot(s.reply, Ok(())),

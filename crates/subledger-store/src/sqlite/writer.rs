@@ -286,6 +286,7 @@ impl Writer {
                 Ok(AppendResult {
                     next_version: version,
                     position: *head,
+                    repeated: false,
                 })
             }
             Err(e) => {
