@@ -130,7 +130,10 @@ pub async fn open_store(
 }
 
 /// [`open_store`], keeping the PostgreSQL store's own handle when it is one.
-pub async fn open_store_with(spec: StoreSpec<'_>, mode: OpenMode) -> Result<OpenedStore, OpenError> {
+pub async fn open_store_with(
+    spec: StoreSpec<'_>,
+    mode: OpenMode,
+) -> Result<OpenedStore, OpenError> {
     let mut postgres = None;
     if mode == OpenMode::ReadOnly {
         if spec.backend == Backend::Embedded && !spec.data_dir.is_dir() {
@@ -151,7 +154,10 @@ pub async fn open_store_with(spec: StoreSpec<'_>, mode: OpenMode) -> Result<Open
             let pg = PostgresStore::connect_with(PostgresConfig::new(url).schema(schema))
                 .await
                 .map_err(|e| {
-                    OpenError::Connect(format!("PostgreSQL at {} (schema {schema})", redact(url)), e)
+                    OpenError::Connect(
+                        format!("PostgreSQL at {} (schema {schema})", redact(url)),
+                        e,
+                    )
                 })?;
             postgres = Some(pg.clone());
             Arc::new(pg)

@@ -141,7 +141,10 @@ fn assert_acknowledged_in_log(events: &[Value], acknowledged: &HashMap<Uuid, u64
     let mut by_command: HashMap<Uuid, Vec<u64>> = HashMap::new();
     let mut ids = HashSet::new();
     for e in events {
-        assert!(ids.insert(e["event_id"].as_str().unwrap().to_owned()), "event twice: {e}");
+        assert!(
+            ids.insert(e["event_id"].as_str().unwrap().to_owned()),
+            "event twice: {e}"
+        );
         if let Some(c) = e["command_id"].as_str() {
             by_command
                 .entry(c.parse().unwrap())
@@ -244,7 +247,11 @@ async fn pur_7_fifty_clients_over_three_nodes_keep_every_rule_and_every_acknowle
             seats_of(&subs, "copilot-m365"),
             seats_of(&subs, "m365-e3")
         );
-        assert!(subs.iter().filter(|s| live(s)).all(|s| s["quantity"].as_u64().unwrap() >= 1));
+        assert!(
+            subs.iter()
+                .filter(|s| live(s))
+                .all(|s| s["quantity"].as_u64().unwrap() >= 1)
+        );
         views.push(subs);
     }
     assert_eq!(views[0], views[1], "nodes 1 and 2 agree");
@@ -260,7 +267,10 @@ async fn pur_7_fifty_clients_over_three_nodes_keep_every_rule_and_every_acknowle
 async fn gen_5_one_command_sent_to_two_nodes_at_once_is_written_once_and_answered_alike() {
     let cluster = Arc::new(Cluster::start(2, &[]));
     let customer = Uuid::new_v4();
-    assert_eq!(post(cluster.node(0), &create_customer(customer)).await.0, 200);
+    assert_eq!(
+        post(cluster.node(0), &create_customer(customer)).await.0,
+        200
+    );
     for round in 0..10 {
         let body = purchase(customer, "m365-e5", 2 + round);
         let (a, b) = tokio::join!(post(cluster.node(0), &body), post(cluster.node(1), &body));
@@ -270,17 +280,26 @@ async fn gen_5_one_command_sent_to_two_nodes_at_once_is_written_once_and_answere
     // A refused command (below one seat, SEAT-1/SEAT-2) repeated on the other node: the
     // same refusal, even once the state would allow it.
     let (_, body) = post(cluster.node(0), &purchase(customer, "m365-e3", 1)).await;
-    let sub = json_of(&body)["subscription_ids"][0].as_str().unwrap().to_owned();
+    let sub = json_of(&body)["subscription_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let reduce = json!({"command_id": Uuid::new_v4(), "type": "ReduceSeats",
                         "subscription_id": sub, "seats": 5});
-    let (a, b) = tokio::join!(post(cluster.node(0), &reduce), post(cluster.node(1), &reduce));
+    let (a, b) = tokio::join!(
+        post(cluster.node(0), &reduce),
+        post(cluster.node(1), &reduce)
+    );
     assert_eq!((a.0, b.0), (422, 422));
     assert_eq!(a.1, b.1, "the same refusal from both nodes");
     let add = json!({"command_id": Uuid::new_v4(), "type": "AddSeats",
                      "subscription_id": sub, "seats": 10});
     assert_eq!(post(cluster.node(1), &add).await.0, 200);
     let again = post(cluster.node(1), &reduce).await;
-    assert_eq!(again, a, "a repeat of a refused command is refused again, identically");
+    assert_eq!(
+        again, a,
+        "a repeat of a refused command is refused again, identically"
+    );
 
     let events = cluster.events();
     let purchases = events
@@ -332,7 +351,12 @@ async fn send_retrying(
 async fn a_node_killed_and_postgres_backends_terminated_mid_burst_lose_nothing_acknowledged() {
     let mut cluster = Cluster::start(3, &[]);
     let token = cluster.node(0).token.clone();
-    let bases: Vec<String> = cluster.nodes.iter().flatten().map(|n| n.base.clone()).collect();
+    let bases: Vec<String> = cluster
+        .nodes
+        .iter()
+        .flatten()
+        .map(|n| n.base.clone())
+        .collect();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -345,8 +369,9 @@ async fn a_node_killed_and_postgres_backends_terminated_mid_burst_lose_nothing_a
     // The burst: 30 clients, each purchasing for its customer through the nodes in turn.
     let acknowledged = Arc::new(std::sync::Mutex::new(HashMap::<Uuid, u64>::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let nodes_view: Arc<std::sync::RwLock<Vec<Option<String>>>> =
-        Arc::new(std::sync::RwLock::new(bases.iter().cloned().map(Some).collect()));
+    let nodes_view: Arc<std::sync::RwLock<Vec<Option<String>>>> = Arc::new(std::sync::RwLock::new(
+        bases.iter().cloned().map(Some).collect(),
+    ));
     let mut clients = Vec::new();
     for i in 0..30usize {
         let customer = customers[i % customers.len()];
@@ -388,10 +413,7 @@ async fn a_node_killed_and_postgres_backends_terminated_mid_burst_lose_nothing_a
                             break;
                         }
                         503 => tokio::time::sleep(Duration::from_millis(10)).await,
-                        other => panic!(
-                            "unexpected {other}: {}",
-                            String::from_utf8_lossy(&bytes)
-                        ),
+                        other => panic!("unexpected {other}: {}", String::from_utf8_lossy(&bytes)),
                     }
                 }
             }
@@ -411,9 +433,15 @@ async fn a_node_killed_and_postgres_backends_terminated_mid_burst_lose_nothing_a
     // The others keep serving: a fresh command goes through node 1 and node 3.
     for k in [0, 2] {
         let c = customers[k];
-        let answer = send_retrying(&cluster.nodes, &client, &token, k, &purchase(c, "m365-e5", 1))
-            .await
-            .expect("a surviving node answers");
+        let answer = send_retrying(
+            &cluster.nodes,
+            &client,
+            &token,
+            k,
+            &purchase(c, "m365-e5", 1),
+        )
+        .await
+        .expect("a surviving node answers");
         assert_eq!(answer.0, 200, "{}", String::from_utf8_lossy(&answer.1));
     }
     // Node 2 comes back over the same data directory.
@@ -484,11 +512,24 @@ async fn ren_7_three_nodes_advance_time_once_and_a_replay_equals_every_nodes_pro
     let work = tempfile::tempdir().unwrap();
     let schema = fresh_schema();
     let url = pg_url();
-    let sim = ["--customers", "40", "--days", "200", "--seed", "11", "--quiet"];
+    let sim = [
+        "--customers",
+        "40",
+        "--days",
+        "200",
+        "--seed",
+        "11",
+        "--quiet",
+    ];
     // The same simulation into PostgreSQL and into SQLite.
-    simulate(&work.path().join("pg-sim"), &sim, &["--pg-url", &url, "--pg-schema", &schema]);
+    simulate(
+        &work.path().join("pg-sim"),
+        &sim,
+        &["--pg-url", &url, "--pg-schema", &schema],
+    );
     simulate(&work.path().join("sqlite"), &sim, &[]);
     let end = "2025-07-20T00:00:00Z"; // 2025-01-01 + 200 days
+    let simulated = events_of_pg(&schema).len();
     let later = "2025-12-31T00:00:00Z";
 
     // Three nodes over PostgreSQL, one over SQLite, all at the simulation's end.
@@ -536,22 +577,46 @@ async fn ren_7_three_nodes_advance_time_once_and_a_replay_equals_every_nodes_pro
     let (status, text) = advance(&single).await;
     assert_eq!(status, 200, "{text}");
 
-    // Per stream, the same events in the same order (ids included).
-    let pg = streams_of(&cluster.events());
+    // The advance wrote time-driven work (renewals among it)...
+    let after = cluster.events();
+    assert!(
+        after[simulated..]
+            .iter()
+            .any(|e| e["type"] == "SubscriptionRenewed"),
+        "the advance renewed subscriptions"
+    );
+    // ...and per stream the same events in the same order (ids included) as the single
+    // node: written once, whichever node got there first.
+    let pg = streams_of(&after);
     let sqlite = streams_of(&events_of(&work.path().join("sqlite")));
     assert_eq!(pg.len(), sqlite.len(), "the same streams");
     for (stream, events) in &sqlite {
         assert_eq!(pg.get(stream), Some(events), "stream {stream}");
     }
-    let head = cluster.events().last().unwrap()["position"].as_u64().unwrap();
+    let head = cluster.events().last().unwrap()["position"]
+        .as_u64()
+        .unwrap();
 
     // Every node's projections, once caught up, equal a replay of the PostgreSQL log.
     for i in 0..3 {
-        let (status, _) = cluster
-            .node(i)
-            .get(&format!("/v1/events?limit=1&min_position={head}"))
-            .await;
-        assert_eq!(status, 200);
+        let projections = cluster.node_dir(i).join("projections.db");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let at = subledger_projections::ProjectionDb::open_read_only(&projections)
+                .ok()
+                .flatten()
+                .and_then(|db| db.checkpoint().ok())
+                .map_or(0, |c| c.position);
+            if at >= head {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {} projections stuck at {at}",
+                i + 1
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     for n in cluster.nodes.iter_mut().flatten() {
         assert!(n.terminate().success());
@@ -565,7 +630,11 @@ async fn ren_7_three_nodes_advance_time_once_and_a_replay_equals_every_nodes_pro
         .arg(&replayed)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for i in 0..3 {
         let exported = work.path().join(format!("export{i}"));
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_subledger"))
@@ -577,8 +646,28 @@ async fn ren_7_three_nodes_advance_time_once_and_a_replay_equals_every_nodes_pro
             .arg(&exported)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_same_files(&replayed, &exported);
+        // Each node sealed the shared log in its own seal.db, signed with its own key:
+        // the verifier agrees with it.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_subledger"))
+            .arg("verify")
+            .arg("--data-dir")
+            .arg(cluster.node_dir(i))
+            .args(["--pg-url", &url, "--pg-schema", &schema])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "verify node {}: {}{}",
+            i + 1,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -591,7 +680,28 @@ fn simulate(dir: &Path, common: &[&str], extra: &[&str]) {
         .args(extra)
         .output()
         .expect("run simulate");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn events_of_pg(schema: &str) -> Vec<Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_subledger"))
+        .args(["events", "--pg-url", &pg_url(), "--pg-schema", schema])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn events_of(data_dir: &Path) -> Vec<Value> {
@@ -601,7 +711,11 @@ fn events_of(data_dir: &Path) -> Vec<Value> {
         .arg(data_dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -632,6 +746,11 @@ fn assert_same_files(a: &Path, b: &Path) {
     for name in names {
         let x = std::fs::read(a.join(&name)).unwrap();
         let y = std::fs::read(b.join(&name)).unwrap_or_default();
-        assert!(x == y, "{} differs from {}", a.join(&name).display(), b.join(&name).display());
+        assert!(
+            x == y,
+            "{} differs from {}",
+            a.join(&name).display(),
+            b.join(&name).display()
+        );
     }
 }

@@ -345,7 +345,11 @@ async fn concurrent_retries_write_once<S: EventStore + Clone>(store: &S) -> Arc<
         .map(|r| r.expect("concurrent retry"))
         .collect();
     let fresh: Vec<&AppendResult> = results.iter().filter(|r| !r.repeated).collect();
-    assert_eq!(fresh.len(), 1, "exactly one of the retries wrote: {results:?}");
+    assert_eq!(
+        fresh.len(),
+        1,
+        "exactly one of the retries wrote: {results:?}"
+    );
     for r in results.iter().filter(|r| r.repeated) {
         assert_repeat_of(*r, *fresh[0], "concurrent retry");
     }

@@ -162,7 +162,10 @@ async fn join_tasks<T: Send + 'static>(
 /// `again` is an idempotent repeat of the fresh append `first`: the same numbers,
 /// flagged as a repeat.
 fn assert_repeat_of(again: AppendResult, first: AppendResult, what: &str) {
-    assert!(!first.repeated, "{what}: a fresh append is not flagged as a repeat");
+    assert!(
+        !first.repeated,
+        "{what}: a fresh append is not flagged as a repeat"
+    );
     assert!(again.repeated, "{what}: the repeat is flagged as one");
     assert_eq!(
         (again.next_version, again.position),
