@@ -118,6 +118,11 @@ impl CustomerCache {
         }
     }
 
+    /// The customer's slot if it is cached (none is made).
+    pub(super) fn cached(&self, customer: Uuid) -> Option<Arc<AsyncMutex<Slot>>> {
+        lock(&self.slots).get(&customer).cloned()
+    }
+
     /// The customer's slot (an empty one, to be loaded, if it is not cached).
     pub(super) fn slot(&self, customer: Uuid) -> Arc<AsyncMutex<Slot>> {
         let mut slots = lock(&self.slots);

@@ -103,21 +103,47 @@ impl Ledger {
         req: &CommandRequest,
     ) -> Result<CommandResponse, CommandError> {
         let fingerprint = req.command.fingerprint();
-        if let Some(err) = self.memory.earlier_refusal(req.command_id, &fingerprint) {
+        if let Some(err) = self
+            .memory
+            .earlier_refusal(req.command_id, &fingerprint)
+            .await?
+        {
+            // One node may have refused a command another accepted at once: the
+            // log wins, on every node, as for any repeat of an accepted command.
+            if self.memory.is_shared()
+                && let Some(previous) = self.previous_result(req, &fingerprint).await?
+            {
+                return Ok(previous);
+            }
             return Err(err);
         }
-        let result = self.execute_fresh(req, &fingerprint).await;
-        if let Err(e) = &result
-            && !req.dry_run
-        {
-            self.memory
-                .remember_refusal(req.command_id, &fingerprint, e);
+        match self.execute_fresh(req, &fingerprint).await {
+            Err(e) if !req.dry_run => Err(self
+                .memory
+                .remember_refusal(req.command_id, &fingerprint, e)
+                .await),
+            result => result,
         }
-        result
     }
 
     /// The customer a command addresses (GEN-2: an unknown id is not found).
-    fn resolve(&self, req: &CommandRequest) -> Result<Uuid, CommandError> {
+    /// With a shared store, an id this node does not know may be another node's
+    /// that the follower has not read yet: it is looked up again once the
+    /// follower has read the log as far as it goes now.
+    async fn resolve(&self, req: &CommandRequest) -> Result<Uuid, CommandError> {
+        match (self.lookup(req), &self.follower) {
+            (Err(CommandError::Rejected(r)), Some(follower))
+                if r.kind == RejectionKind::NotFound =>
+            {
+                follower.caught_up(self.store.as_ref()).await?;
+                self.lookup(req)
+            }
+            (found, _) => found,
+        }
+    }
+
+    /// The customer a command addresses, as this node's directory knows it.
+    fn lookup(&self, req: &CommandRequest) -> Result<Uuid, CommandError> {
         let directory = self.directory();
         match req.command.target() {
             CommandTarget::Customer(id) => Ok(id),
@@ -154,7 +180,7 @@ impl Ledger {
         req: &CommandRequest,
         fingerprint: &str,
     ) -> Result<CommandResponse, CommandError> {
-        let customer = self.resolve(req)?;
+        let customer = self.resolve(req).await?;
         // The ids the sender chose, if another customer holds one: refused before
         // anything is loaded or decided.
         self.check_ids_free(customer, &req.command, &ids::chosen_ids(&req.command))?;
@@ -173,7 +199,10 @@ impl Ledger {
         // A reveal is decided with the fingerprint of the key it would show, so it
         // is decided once; the key is issued only once the reveal is accepted (KEY-1).
         let reveals = revealed_subscription(&req.command).filter(|_| !req.dry_run);
-        let mut key = reveals.map(|id| self.keys.proposed_key(id)).transpose()?;
+        let mut key = match reveals {
+            Some(id) => Some(self.keys.proposed_key(id).await?),
+            None => None,
+        };
         for attempt in 0..=self.config.max_retries {
             let now = self.clock.now();
             if !req.dry_run {
@@ -181,13 +210,26 @@ impl Ledger {
             }
             self.check_expected_version(req, &mut slot, customer)
                 .await?;
-            let events = self.decide(&slot, req, now, key.as_deref())?;
+            let events = match self.decide(&slot, req, now, key.as_deref()) {
+                Err(CommandError::Rejected(rejection)) if self.follower.is_some() => {
+                    // Another node may have written what this cached state lacks,
+                    // and a refusal is kept for good: refuse only what the stream
+                    // refuses (no append checks a refusal's version).
+                    let cached = slot.version;
+                    self.refresh(&mut slot, customer).await?;
+                    if slot.version != cached {
+                        continue;
+                    }
+                    return Err(rejection.into());
+                }
+                decided => decided?,
+            };
             self.check_created_ids_free(customer, &req.command, &events)?;
             if req.dry_run {
                 return self.dry_run_response(req, customer, &slot, events, fingerprint);
             }
             if let (Some(id), Some(proposed)) = (reveals, &key) {
-                let issued = self.keys.issue(id, proposed)?;
+                let issued = self.keys.issue(id, proposed).await?;
                 if issued != *proposed {
                     // Another process issued this subscription's key first: decide
                     // again with the fingerprint of the key it holds.

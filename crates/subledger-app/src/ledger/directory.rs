@@ -39,6 +39,13 @@ impl Directory {
     /// Notes what new events of a customer created, and when its work is next due
     /// now that `state` holds them.
     pub(crate) fn note_events(&mut self, customer: Uuid, events: &[Event], state: &CustomerState) {
+        self.note_created(customer, events);
+        self.note_due(customer, state);
+    }
+
+    /// Notes what events of a customer created (another node's, whose state this
+    /// process does not hold).
+    pub(crate) fn note_created(&mut self, customer: Uuid, events: &[Event]) {
         for e in events {
             match &e.data {
                 EventData::SubscriptionCreated(c) => {
@@ -54,7 +61,17 @@ impl Directory {
                 _ => {}
             }
         }
-        self.note_due(customer, state);
+    }
+
+    /// Notes that the customer's next due work is unknown (another node wrote to
+    /// its stream): due at once, so the next run of due work loads its state and
+    /// notes when it is really due.
+    pub(crate) fn note_due_unknown(&mut self, customer: Uuid) {
+        if let Some(old) = self.due_of.remove(&customer) {
+            self.due.remove(&(old, customer));
+        }
+        self.due_of.insert(customer, DateTime::<Utc>::MIN_UTC);
+        self.due.insert((DateTime::<Utc>::MIN_UTC, customer));
     }
 
     /// Notes when the customer's work is next due, computed by the domain itself.

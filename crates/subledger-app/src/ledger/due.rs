@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use subledger_domain::time;
-use subledger_store::ExpectedVersion;
+use subledger_store::{ExpectedVersion, StoreError};
 use tracing::warn;
 use uuid::Uuid;
 
@@ -71,7 +71,10 @@ impl Ledger {
                 }
                 Err(e) => {
                     *slot = Slot::default();
-                    if !e.is_conflict() {
+                    // Another writer (another node's due work, most often) moved
+                    // the stream first, or wrote other due events under these ids:
+                    // reload and see what is still due, quietly.
+                    if !e.is_conflict() && !matches!(e, StoreError::IdempotencyConflict { .. }) {
                         return Err(e.into());
                     }
                     self.metrics.conflicts.inc();

@@ -15,7 +15,9 @@
 //! * [`startup`]: the directory (and a warm cache) built at start, from the
 //!   persisted projections plus the log after their checkpoint, or from the log;
 //! * [`due`]: time-driven work (REN-7): clock advances and the scheduler;
-//! * [`command`]: the command path that wires them together.
+//! * [`command`]: the command path that wires them together;
+//! * [`shared`]: several nodes on one store: the [`SharedStore`] switch, and the
+//!   follower of the log that tells this node what the others wrote.
 
 mod cache;
 mod claims;
@@ -23,7 +25,10 @@ mod command;
 mod directory;
 mod due;
 mod memory;
+mod shared;
 mod startup;
+
+pub use shared::SharedStore;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -43,6 +48,7 @@ use crate::metrics::Metrics;
 use cache::{CustomerCache, Slot};
 use directory::Directory;
 use memory::CommandMemory;
+use shared::Follower;
 
 /// Tunables of the ledger.
 #[derive(Debug, Clone)]
@@ -53,8 +59,13 @@ pub struct LedgerConfig {
     pub cache_capacity: usize,
     /// How many times a command is decided again after another writer's append.
     pub max_retries: u32,
-    /// How many refused commands are remembered for GEN-5.
+    /// How many refused commands are remembered for GEN-5 (by this process;
+    /// with a shared store they are kept in its database).
     pub rejection_memory: usize,
+    /// Nodes sharing one PostgreSQL database: refusals kept there, and the log
+    /// followed for what other nodes write. `None`: this process is the only
+    /// writer it needs to know about.
+    pub shared: Option<SharedStore>,
 }
 
 impl Default for LedgerConfig {
@@ -64,6 +75,7 @@ impl Default for LedgerConfig {
             cache_capacity: 10_000,
             max_retries: 8,
             rejection_memory: 100_000,
+            shared: None,
         }
     }
 }
@@ -95,6 +107,8 @@ pub struct Ledger {
     claims_enforced: bool,
     /// Serializes whole runs of time-driven work (the clock advance of API.md).
     time_work: AsyncMutex<()>,
+    /// With a shared store: what other nodes write, learned from the log.
+    follower: Option<Follower>,
     metrics: Metrics,
 }
 
@@ -143,7 +157,12 @@ impl Ledger {
             store.find_event(Uuid::nil()).await,
             Err(StoreError::Unsupported(_))
         );
-        let memory = CommandMemory::new(finds_by_id, config.rejection_memory);
+        let memory = match &config.shared {
+            Some(shared) => CommandMemory::shared(finds_by_id, shared.pool.clone())
+                .await
+                .map_err(|e| CommandError::Store(e.into_store_error()))?,
+            None => CommandMemory::new(finds_by_id, config.rejection_memory),
+        };
         let claims_enforced = store.supports_claims();
         if !claims_enforced {
             warn!(
@@ -159,7 +178,11 @@ impl Ledger {
         );
         let cache = CustomerCache::new(config.cache_capacity);
         cache.fill(rebuilt.states);
-        Ok(Arc::new(Self {
+        let follower = config
+            .shared
+            .as_ref()
+            .map(|shared| Follower::new(rebuilt.head, shared.lookup_wait));
+        let ledger = Arc::new(Self {
             store,
             catalog,
             clock,
@@ -170,8 +193,11 @@ impl Ledger {
             memory,
             claims_enforced,
             time_work: AsyncMutex::new(()),
+            follower,
             metrics: Metrics::default(),
-        }))
+        });
+        Follower::start(&ledger);
+        Ok(ledger)
     }
 
     pub fn metrics(&self) -> &Metrics {

@@ -35,6 +35,9 @@ pub(crate) struct Rebuilt {
     pub(crate) states: Vec<(Uuid, CustomerState, u64)>,
     /// The log position the fold started after (0: the whole log was read).
     pub(crate) folded_after: u64,
+    /// The log position the fold read up to: what a follower of the log
+    /// continues after.
+    pub(crate) head: u64,
 }
 
 /// Builds what the ledger starts with, from the projections when they can be used.
@@ -53,7 +56,7 @@ pub(crate) async fn rebuild(
     };
     if let Some((mut states, checkpoint)) = projected {
         match fold_log(store, checkpoint, &mut states, memory).await? {
-            Folded::Complete => return Ok(finish(states, checkpoint)),
+            Folded::Complete { head } => return Ok(finish(states, checkpoint, head)),
             Folded::Gap { customer } => warn!(
                 %customer,
                 "the projections do not match the log: reading the whole log at start"
@@ -62,7 +65,7 @@ pub(crate) async fn rebuild(
     }
     let mut states = States::new();
     match fold_log(store, 0, &mut states, memory).await? {
-        Folded::Complete => Ok(finish(states, 0)),
+        Folded::Complete { head } => Ok(finish(states, 0, head)),
         Folded::Gap { customer } => Err(CommandError::Corrupt(format!(
             "the log skips a version of customer {customer}'s stream"
         ))),
@@ -97,11 +100,10 @@ fn projected_states(db: &ProjectionDb, head: u64) -> Option<(States, u64)> {
 
 /// How a fold of the log ended.
 enum Folded {
-    Complete,
+    /// Every event up to `head` is folded.
+    Complete { head: u64 },
     /// An event does not follow its customer's state (projections of another log).
-    Gap {
-        customer: Uuid,
-    },
+    Gap { customer: Uuid },
 }
 
 /// Folds every customer event after `position` into `states`, skipping those a
@@ -132,10 +134,10 @@ async fn fold_log(
             *version = r.version;
         }
     }
-    Ok(Folded::Complete)
+    Ok(Folded::Complete { head: pages.head() })
 }
 
-fn finish(states: States, folded_after: u64) -> Rebuilt {
+fn finish(states: States, folded_after: u64, head: u64) -> Rebuilt {
     let mut directory = Directory::default();
     let states = states
         .into_iter()
@@ -148,6 +150,7 @@ fn finish(states: States, folded_after: u64) -> Rebuilt {
         directory,
         states,
         folded_after,
+        head,
     }
 }
 
