@@ -23,6 +23,9 @@
 //! backend is doing (`pg_stat_activity`, every 2 ms, from a connection to another
 //! database) and counts its commits and WAL fsyncs (`pg_stat_database`, `pg_stat_wal`):
 //! appends per group commit and where a transaction's time goes, as `#` lines.
+//! `BENCH_PG_SEED=<n>` first writes n events (1000-event appends) into each append
+//! schema, analyzes it and reconnects, so the timed phases run on a table the planner
+//! knows (a running ledger's state) rather than on one created a moment ago.
 //!
 //! `BENCH_SECONDS` (default 5) sets the length of each timed append phase;
 //! `BENCH_ONLY=append|read` runs one half; `BENCH_IDS=v7` uses time-ordered event ids;
@@ -345,11 +348,26 @@ mod postgres {
             .expect("connect")
     }
 
-    /// A store in a schema of its own, emptied first.
+    /// A store in a schema of its own, emptied first (and seeded with `BENCH_PG_SEED`
+    /// events, analyzed, before a new connection).
     async fn fresh(url: &str, admin: &Admin, schema: &str) -> PostgresStore {
         admin
             .exec(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CHECKPOINT"))
             .await;
+        let store = connect(url, schema).await;
+        let seed: u64 = std::env::var("BENCH_PG_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if seed == 0 || schema.ends_with("_read") {
+            return store;
+        }
+        fill(&store, seed).await;
+        drop(store);
+        admin
+            .exec(&format!("ANALYZE {schema}.events; CHECKPOINT"))
+            .await;
+        println!("# {schema}: seeded with {seed} events, analyzed, reconnected");
         connect(url, schema).await
     }
 
