@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
   echo "usage: $0 <benchmark>" >&2
-  echo "benchmarks: store decide inprocess http replay simulate seal verify" >&2
+  echo "benchmarks: store messagedb decide inprocess http replay simulate seal verify" >&2
   exit 2
 }
 
@@ -17,7 +17,22 @@ case "$1" in
   store)
     # Event store (SQLite, durable commits): append 1x1 and 64x1, p99 latency at 64,
     # read_all over 1,000,000 events, raw fsync rate. BENCH_SECONDS=<n> per append phase.
-    cargo bench --locked -p subledger-store --bench store
+    # BENCH_STORE=postgres: the same figures against PostgresStore, in a throwaway
+    # durable cluster (scripts/with-postgres.sh: fsync and synchronous_commit on), or
+    # at SUBLEDGER_PG_URL when it is set; BENCH_PG_PROFILE=1 adds a sampled 64x1 round
+    # (appends per group commit, where the writer's transaction spends its time).
+    if [ "${BENCH_STORE:-sqlite}" = postgres ] && [ -z "${SUBLEDGER_PG_URL:-}" ]; then
+      cargo bench --locked -p subledger-store --bench store --no-run
+      scripts/with-postgres.sh cargo bench --locked -p subledger-store --bench store
+    else
+      cargo bench --locked -p subledger-store --bench store
+    fi
+    ;;
+  messagedb)
+    # Message DB's write_message under pgbench, 64 clients, one event per transaction,
+    # on the same durable throwaway cluster: messagedb_write_message_per_s (median of
+    # BENCH_RUNS (3) runs of BENCH_SECONDS (20)); see scripts/bench-messagedb.sh.
+    scripts/bench-messagedb.sh
     ;;
   decide)
     # One decision against customers of 10 / 1,000 / 10,000 subscriptions (criterion).
