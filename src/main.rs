@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use subledger_api::auth::AuthFile;
 use subledger_app::{
-    Clock, CommandRequest, Ledger, LedgerConfig, Projections, SimulatedClock, SqliteKeyVault,
-    SystemClock,
+    Clock, CommandRequest, KeyVault, Ledger, LedgerConfig, PgKeyVault, Projections, SharedStore,
+    SimulatedClock, SqliteKeyVault, SystemClock,
 };
 use subledger_domain::{Actor, Catalog};
 use subledger_projections::ProjectionDb;
@@ -277,12 +277,35 @@ async fn open_ledger(args: &LedgerArgs, projections: Option<&ProjectionDb>) -> R
     };
     let catalog = Arc::new(load_catalog(args.catalog.as_deref())?);
     let store::OpenedStore { store, postgres } = open_store(args).await?;
-    let _ = postgres; // TODO(i11): key vault and refusals in PostgreSQL
-    let keys = Arc::new(
-        SqliteKeyVault::open(&args.data_dir.join("keys.db")).context("opening the key vault")?,
-    );
+    // On PostgreSQL the nodes share the key vault and the refusal memory in the
+    // database, and each follows the log for what the others wrote.
+    let (keys, shared): (Arc<dyn KeyVault>, _) = match &postgres {
+        Some(pg) => (
+            Arc::new(
+                PgKeyVault::open(pg.pool().clone())
+                    .await
+                    .context("opening the key vault in PostgreSQL")?,
+            ),
+            Some(SharedStore::of(pg)),
+        ),
+        None => (
+            Arc::new(
+                SqliteKeyVault::open(&args.data_dir.join("keys.db"))
+                    .context("opening the key vault")?,
+            ),
+            None,
+        ),
+    };
     let config = LedgerConfig {
         snapshot_every: args.snapshot_every.max(1),
+        // Several nodes writing one customer conflict more often than one process's
+        // commands, which its customer lock serializes.
+        max_retries: if shared.is_some() {
+            32
+        } else {
+            LedgerConfig::default().max_retries
+        },
+        shared,
         ..LedgerConfig::default()
     };
     let opened = match projections {

@@ -18,7 +18,8 @@ use subledger_app::simulate::{
     partner_ids, simulate,
 };
 use subledger_app::{
-    CommandRequest, Ledger, LedgerConfig, Projections, SimulatedClock, SqliteKeyVault,
+    CommandRequest, KeyVault, Ledger, LedgerConfig, PgKeyVault, Projections, SimulatedClock,
+    SqliteKeyVault,
 };
 use subledger_domain::{Catalog, EventData};
 use subledger_projections::ProjectionDb;
@@ -162,14 +163,25 @@ async fn open_new_ledger(args: &SimulateArgs) -> Result<Arc<Ledger>> {
         backend,
         durability,
     };
-    let store = crate::store::open_store(spec, OpenMode::NewOnly).await?;
-    let keys = SqliteKeyVault::open_seeded(&args.data_dir.join("keys.db"), args.seed)
-        .context("opening the key vault")?;
+    let opened = crate::store::open_store_with(spec, OpenMode::NewOnly).await?;
+    // Keys go where the served ledger will look for them: PostgreSQL's vault beside a
+    // PostgreSQL log, the data directory's keys.db otherwise.
+    let keys: Arc<dyn KeyVault> = match &opened.postgres {
+        Some(pg) => Arc::new(
+            PgKeyVault::open_seeded(pg.pool().clone(), args.seed)
+                .await
+                .context("opening the key vault in PostgreSQL")?,
+        ),
+        None => Arc::new(
+            SqliteKeyVault::open_seeded(&args.data_dir.join("keys.db"), args.seed)
+                .context("opening the key vault")?,
+        ),
+    };
     let ledger = Ledger::open(
-        store,
+        opened.store,
         Arc::new(Catalog::default_catalog()),
         Arc::new(SimulatedClock::new(args.start)),
-        Arc::new(keys),
+        keys,
         LedgerConfig::default(),
     )
     .await

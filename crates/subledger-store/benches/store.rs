@@ -352,7 +352,9 @@ mod postgres {
     /// events, analyzed, before a new connection).
     async fn fresh(url: &str, admin: &Admin, schema: &str) -> PostgresStore {
         admin
-            .exec(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CHECKPOINT"))
+            .exec(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CHECKPOINT"
+            ))
             .await;
         let store = connect(url, schema).await;
         let seed: u64 = std::env::var("BENCH_PG_SEED")
@@ -380,7 +382,10 @@ mod postgres {
         async fn connect(pg: &tokio_postgres::Config, db: &str) -> Admin {
             let mut pg = pg.clone();
             pg.dbname(db).application_name("subledger-bench");
-            let (client, conn) = pg.connect(tokio_postgres::NoTls).await.expect("admin connect");
+            let (client, conn) = pg
+                .connect(tokio_postgres::NoTls)
+                .await
+                .expect("admin connect");
             tokio::spawn(async move {
                 let _ = conn.await;
             });
@@ -405,7 +410,6 @@ mod postgres {
                 })
                 .unwrap_or_default()
         }
-
     }
 
     /// What one statement of the writer's transaction is, from its text.
@@ -441,7 +445,11 @@ mod postgres {
     async fn profile(pg: &tokio_postgres::Config, admin: &Admin, store: &PostgresStore, secs: f64) {
         let db = pg.get_dbname().unwrap_or("postgres").to_owned();
         // The sampler's own transactions must not count: it sits in another database.
-        let sampler_db = if db == "postgres" { "template1" } else { "postgres" };
+        let sampler_db = if db == "postgres" {
+            "template1"
+        } else {
+            "postgres"
+        };
         let sampler = Admin::connect(pg, sampler_db).await;
         let counters = format!(
             "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = '{db}'), \

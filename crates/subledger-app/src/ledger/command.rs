@@ -256,10 +256,18 @@ impl Ledger {
             .store
             .stream_version(&customer_stream(customer))
             .await?;
-        Err(CommandError::VersionConflict {
-            expected: slot.version,
-            actual,
-        })
+        match req.expected_version {
+            Some(expected) => Err(CommandError::VersionConflict { expected, actual }),
+            // Other writers (other nodes) kept moving the stream through every try:
+            // contention, not the client's mistake. Retryable, and nothing was written.
+            None => Err(CommandError::Store(StoreError::Unavailable(
+                format!(
+                    "customer {customer} changed under {} tries in a row (stream at version {actual}); try again",
+                    self.config.max_retries + 1
+                )
+                .into(),
+            ))),
+        }
     }
 
     /// Refuses a command whose `expected_version` is not the stream's. The client
@@ -356,6 +364,16 @@ impl Ledger {
             }
             Err(e) => return Err(e.into()),
         };
+        if appended.repeated {
+            // The same command was written first (by another process, or by an
+            // earlier try whose answer was lost): answer with what the log holds,
+            // which may differ from this decision in its instants.
+            self.refresh(slot, customer).await?;
+            return Ok(match self.previous_result(req, fingerprint).await? {
+                Some(previous) => Appended::Done(previous),
+                None => Appended::Conflict,
+            });
+        }
         let first_version = slot.version + 1;
         for e in &events {
             slot.state.apply(e);

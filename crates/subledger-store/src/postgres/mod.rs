@@ -168,9 +168,16 @@ impl PostgresStore {
             .url
             .parse()
             .map_err(|e| StoreError::Backend(Failure::caused_by(e)))?;
+        // A custom plan per execution: the writer's prepared lookups are first
+        // planned on an empty table, and a cached generic plan (a sequential scan)
+        // would then be kept while the table grows (seen with auto_explain).
+        let ours = format!(
+            "-c search_path={} -c plan_cache_mode=force_custom_plan",
+            config.schema
+        );
         let options = match pg.get_options() {
-            Some(o) => format!("{o} -c search_path={}", config.schema),
-            None => format!("-c search_path={}", config.schema),
+            Some(o) => format!("{o} {ours}"),
+            None => ours,
         };
         pg.options(&options);
         if pg.get_application_name().is_none() {

@@ -70,6 +70,9 @@ impl Writer {
     pub(super) async fn run(self, mut queue: mpsc::Receiver<AppendRequest>) {
         let mut client: Option<Object> = None;
         while let Some(first) = queue.recv().await {
+            // Let the appenders woken by the last commit queue their next appends
+            // before this batch is cut (batches fill up on 2 cores).
+            tokio::task::yield_now().await;
             let mut batch = vec![first];
             let mut bytes = size_of(&batch[0]);
             while batch.len() < MAX_APPENDS && bytes < MAX_BYTES {
