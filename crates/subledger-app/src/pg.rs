@@ -25,7 +25,7 @@ impl PgError {
     pub(crate) fn into_store_error(self) -> StoreError {
         let retryable = match &self {
             PgError::Pool(_) => true,
-            PgError::Query(e) => e.is_closed() || e.code().is_none(),
+            PgError::Query(e) => subledger_store::postgres::is_transient(e),
         };
         if retryable {
             StoreError::Unavailable(Failure::caused_by(self))

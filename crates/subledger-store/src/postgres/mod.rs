@@ -112,8 +112,19 @@ impl std::fmt::Debug for PostgresStore {
 /// A `tokio-postgres` error as a store error: lost connections, shutdowns,
 /// serialization failures and lock timeouts are retryable; the rest is the backend's.
 pub(crate) fn pg_error(e: tokio_postgres::Error) -> StoreError {
+    if is_transient(&e) {
+        StoreError::Unavailable(Failure::caused_by(e))
+    } else {
+        StoreError::Backend(Failure::caused_by(e))
+    }
+}
+
+/// Whether trying again later may work: a lost connection, a server shutting down or
+/// terminating the backend, a serialization failure, a lock or statement timeout.
+/// (Also for the other tables a node keeps in the same database.)
+pub fn is_transient(e: &tokio_postgres::Error) -> bool {
     use tokio_postgres::error::SqlState;
-    let retryable = e.is_closed()
+    e.is_closed()
         || e.code().is_some_and(|c| {
             [
                 SqlState::T_R_SERIALIZATION_FAILURE,
@@ -129,12 +140,7 @@ pub(crate) fn pg_error(e: tokio_postgres::Error) -> StoreError {
             ]
             .contains(c)
         })
-        || e.code().is_none() && std::error::Error::source(&e).is_some();
-    if retryable {
-        StoreError::Unavailable(Failure::caused_by(e))
-    } else {
-        StoreError::Backend(Failure::caused_by(e))
-    }
+        || e.code().is_none() && std::error::Error::source(e).is_some()
 }
 
 fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
@@ -376,6 +382,10 @@ async fn read_page(pool: &Pool, from: u64, limit: usize) -> Result<Vec<RecordedE
     Ok(rows.iter().map(record).collect())
 }
 
+/// How many times a subscription's read is retried (100 ms, 200 ms, … apart: about
+/// 20 s in all) before the subscription ends with the error.
+const SUBSCRIPTION_RETRIES: u32 = 19;
+
 struct Reader(Pool);
 
 impl PageReader for Reader {
@@ -385,7 +395,21 @@ impl PageReader for Reader {
         limit: usize,
     ) -> Pin<Box<dyn Future<Output = Result<Vec<RecordedEvent>>> + Send + 'static>> {
         let pool = self.0.clone();
-        Box::pin(async move { read_page(&pool, from, limit).await })
+        Box::pin(async move {
+            // A subscription outlives connections: a lost one (a restarted server, a
+            // terminated backend) is retried for a while before the stream ends.
+            let mut attempt = 0u32;
+            loop {
+                match read_page(&pool, from, limit).await {
+                    Err(e) if e.is_retryable() && attempt < SUBSCRIPTION_RETRIES => {
+                        attempt += 1;
+                        debug!(error = %e, attempt, "subscription read failed; retrying");
+                        tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                    }
+                    other => return other,
+                }
+            }
+        })
     }
 }
 

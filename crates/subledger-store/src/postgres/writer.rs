@@ -116,9 +116,9 @@ impl Writer {
                     // The outcome of a failed COMMIT is unknown: the callers' retries
                     // (same event ids) find out, as idempotent repeats or fresh appends.
                     warn!(appends = n, error = %e, "group commit failed");
-                    if conn.is_closed() {
-                        client = None;
-                    }
+                    // The connection may be half-dead (its backend terminated): the
+                    // next batch starts on a fresh one from the pool.
+                    client = None;
                     for r in batch {
                         let _ = r.reply.send(Err(e.clone()));
                     }
