@@ -534,7 +534,7 @@ mod postgres {
         let total: u64 = seen.values().sum();
         println!("# profile: the writer's backend, {total} of {samples} samples:");
         let mut rows: Vec<_> = seen.into_iter().collect();
-        rows.sort_by(|a, b| b.1.cmp(&a.1));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1));
         for (k, n) in rows {
             println!("#   {:5.1}%  {k}", n as f64 * 100.0 / total.max(1) as f64);
         }
