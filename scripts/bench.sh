@@ -45,8 +45,16 @@ case "$1" in
   http)
     # The real server (release) under a load generator on loopback: http_commands_per_s
     # at saturation, p50_ms / p99_ms at 5,000 requests/s.
+    # BENCH_STORE=postgres: the servers on a throwaway durable PostgreSQL, BENCH_NODES (1)
+    # of them sharing it (3: http_commands_per_s_3_nodes).
     cargo build --locked --release --bin subledger
-    SUBLEDGER_BIN="$PWD/target/release/subledger" cargo bench --locked -p subledger-api --bench http
+    if [ "${BENCH_STORE:-sqlite}" = postgres ] && [ -z "${SUBLEDGER_PG_URL:-}" ]; then
+      cargo bench --locked -p subledger-api --bench http --no-run
+      SUBLEDGER_BIN="$PWD/target/release/subledger" scripts/with-postgres.sh \
+        cargo bench --locked -p subledger-api --bench http
+    else
+      SUBLEDGER_BIN="$PWD/target/release/subledger" cargo bench --locked -p subledger-api --bench http
+    fi
     ;;
   replay)
     # A full replay of every projection over a log of >= 2,000,000 events written

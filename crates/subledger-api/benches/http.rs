@@ -6,6 +6,10 @@
 //! open-loop rate of 5,000 requests/s.
 //! Knobs: SUBLEDGER_BIN (the binary), BENCH_SECONDS (10), BENCH_CUSTOMERS (10000),
 //! BENCH_CONNECTIONS (128), BENCH_RATE (5000).
+//!
+//! BENCH_STORE=postgres (with SUBLEDGER_PG_URL): the servers run `--store postgres`,
+//! BENCH_NODES (1) of them on one database, each request going to the next node in
+//! turn; with 3 nodes the figure is `http_commands_per_s_3_nodes`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -24,7 +28,7 @@ fn env(name: &str, default: u64) -> u64 {
 }
 
 struct Target {
-    base: String,
+    bases: Vec<String>,
     token: String,
     client: reqwest::Client,
     customers: Vec<(Uuid, String)>,
@@ -34,6 +38,7 @@ impl Target {
     /// One request of the mix: 40% seat changes, 20% purchases, 40% reads.
     async fn one(&self, i: u64) -> bool {
         let (customer, sub) = &self.customers[(i as usize * 7919) % self.customers.len()];
+        let base = &self.bases[i as usize % self.bases.len()];
         let r = match i % 5 {
             0 | 1 => {
                 let body = if i.is_multiple_of(2) {
@@ -42,7 +47,7 @@ impl Target {
                     json!({"command_id": Uuid::now_v7(), "type": "ReduceSeats", "subscription_id": sub, "seats": 1})
                 };
                 self.client
-                    .post(format!("{}/v1/commands", self.base))
+                    .post(format!("{base}/v1/commands"))
                     .bearer_auth(&self.token)
                     .json(&body)
                     .send()
@@ -52,7 +57,7 @@ impl Target {
                 let body = json!({"command_id": Uuid::now_v7(), "type": "Purchase", "customer_id": customer,
                     "items": [{"product_id": "m365-business-basic", "quantity": 2, "term": "P1M", "billing": "monthly"}]});
                 self.client
-                    .post(format!("{}/v1/commands", self.base))
+                    .post(format!("{base}/v1/commands"))
                     .bearer_auth(&self.token)
                     .json(&body)
                     .send()
@@ -60,7 +65,7 @@ impl Target {
             }
             _ => {
                 self.client
-                    .get(format!("{}/v1/subscriptions/{sub}", self.base))
+                    .get(format!("{base}/v1/subscriptions/{sub}"))
                     .bearer_auth(&self.token)
                     .send()
                     .await
@@ -91,9 +96,31 @@ fn main() {
     let connections = env("BENCH_CONNECTIONS", 128);
     let rate = env("BENCH_RATE", 5_000);
     let bin = std::env::var("SUBLEDGER_BIN").unwrap_or_else(|_| "target/release/subledger".into());
+    let postgres = std::env::var("BENCH_STORE").is_ok_and(|s| s == "postgres");
+    let nodes = if postgres {
+        env("BENCH_NODES", 1).max(1)
+    } else {
+        1
+    };
+    let pg_url = std::env::var("SUBLEDGER_PG_URL").unwrap_or_default();
+    assert!(
+        !postgres || !pg_url.is_empty(),
+        "BENCH_STORE=postgres needs SUBLEDGER_PG_URL"
+    );
+    let schema = format!("bench_http_{}", std::process::id());
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
-    let mut child = Command::new(&bin)
-        .args([
+    let mut children = Vec::new();
+    let mut bases = Vec::new();
+    for n in 0..nodes {
+        let data = dir.path().join(format!("node{n}"));
+        std::fs::create_dir_all(&data).expect("data dir");
+        if n > 0 {
+            // One auth file for every node.
+            std::fs::copy(dir.path().join("node0/auth.json"), data.join("auth.json"))
+                .expect("auth");
+        }
+        let mut command = Command::new(&bin);
+        command.args([
             "serve",
             "--listen",
             "127.0.0.1:0",
@@ -102,30 +129,50 @@ fn main() {
             "--now",
             "2026-03-02T09:00:00Z",
             "--data-dir",
-        ])
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {bin}: {e} (build it with cargo build --release)")
-        });
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let base = loop {
-        let line = lines.next().expect("server exited").expect("stderr line");
-        if let Some(a) = line.strip_prefix("subledger: listening on ") {
-            break a.trim().to_owned();
+        ]);
+        command.arg(&data);
+        if postgres {
+            command.args([
+                "--store",
+                "postgres",
+                "--pg-url",
+                &pg_url,
+                "--pg-schema",
+                &schema,
+            ]);
         }
-    };
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    let auth: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("auth.json")).expect("auth"))
-            .expect("json");
+        let mut child = command
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {bin}: {e} (build it with cargo build --release)")
+            });
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let base = loop {
+            let line = lines.next().expect("server exited").expect("stderr line");
+            if let Some(a) = line.strip_prefix("subledger: listening on ") {
+                break a.trim().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        children.push(child);
+        bases.push(base);
+    }
+    let auth: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("node0/auth.json")).expect("auth"),
+    )
+    .expect("json");
     let token = auth["tokens"][0]["token"]
         .as_str()
         .expect("token")
         .to_owned();
+    let figure = match nodes {
+        1 => "http_commands_per_s".to_owned(),
+        n => format!("http_commands_per_s_{n}_nodes"),
+    };
+    let store = if postgres { "PostgreSQL" } else { "SQLite" };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -134,6 +181,7 @@ fn main() {
     runtime.block_on(async move {
         let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build().expect("client");
         // Set-up: every customer with one subscription of 50 seats.
+        let base = bases[0].clone();
         let mut setup = Vec::new();
         let sem = Arc::new(tokio::sync::Semaphore::new(64));
         for _ in 0..customers {
@@ -154,7 +202,9 @@ fn main() {
         for s in setup {
             list.push(s.await.expect("setup"));
         }
-        let target = Arc::new(Target { base, token, client, customers: list });
+        // Every node has read the set-up before the clock starts.
+        tokio::time::sleep(Duration::from_secs(if nodes > 1 { 3 } else { 0 })).await;
+        let target = Arc::new(Target { bases, token, client, customers: list });
 
         // 1. Saturation: `connections` closed-loop callers.
         let stop = Arc::new(AtomicBool::new(false));
@@ -178,8 +228,8 @@ fn main() {
             let _ = w.await;
         }
         let per_s = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
-        println!("# {customers} customers, {connections} connections, {seconds} s; failed {}", failed.load(Ordering::Relaxed));
-        println!("http_commands_per_s: {per_s:.0} requests/s");
+        println!("# {store}, {nodes} node(s), {customers} customers, {connections} connections, {seconds} s; failed {}", failed.load(Ordering::Relaxed));
+        println!("{figure}: {per_s:.0} requests/s");
 
         // 2. Open loop at a fixed rate: latency of each request from its scheduled start.
         let total = rate * seconds;
@@ -206,6 +256,8 @@ fn main() {
         println!("p50_ms: {:.2} ms", percentile(&ms, 0.50));
         println!("p99_ms: {:.2} ms", percentile(&ms, 0.99));
     });
-    let _ = child.kill();
-    let _ = child.wait();
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
