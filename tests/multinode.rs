@@ -85,22 +85,15 @@ impl Cluster {
 
     /// The log as the offline tool prints it from PostgreSQL (`subledger events`).
     fn events(&self) -> Vec<Value> {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_subledger"))
-            .args(["events", "--pg-url", &pg_url(), "--pg-schema", &self.schema])
-            .arg("--data-dir")
-            .arg(self.node_dir(0))
-            .output()
-            .expect("run subledger events");
-        assert!(
-            out.status.success(),
-            "events: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        let dir = self.node_dir(0);
+        subledger_events(&[
+            "--pg-url",
+            &pg_url(),
+            "--pg-schema",
+            &self.schema,
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ])
     }
 }
 
@@ -697,14 +690,16 @@ fn simulate(dir: &Path, common: &[&str], extra: &[&str]) {
     );
 }
 
-fn events_of_pg(schema: &str) -> Vec<Value> {
+/// The log as `subledger events ARGS` prints it, one JSON value per event.
+fn subledger_events(args: &[&str]) -> Vec<Value> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_subledger"))
-        .args(["events", "--pg-url", &pg_url(), "--pg-schema", schema])
+        .arg("events")
+        .args(args)
         .output()
-        .unwrap();
+        .expect("run subledger events");
     assert!(
         out.status.success(),
-        "{}",
+        "events: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout)
@@ -714,23 +709,12 @@ fn events_of_pg(schema: &str) -> Vec<Value> {
         .collect()
 }
 
+fn events_of_pg(schema: &str) -> Vec<Value> {
+    subledger_events(&["--pg-url", &pg_url(), "--pg-schema", schema])
+}
+
 fn events_of(data_dir: &Path) -> Vec<Value> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_subledger"))
-        .arg("events")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    subledger_events(&["--data-dir", data_dir.to_str().unwrap()])
 }
 
 /// Each stream's events without their global positions (which differ by backend).
