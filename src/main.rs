@@ -150,6 +150,9 @@ struct ServeArgs {
     /// How often a checkpoint is signed while the log grows.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     checkpoint_every: Duration,
+    /// Do not serve the web console at `/ui`.
+    #[arg(long)]
+    no_ui: bool,
 }
 
 #[derive(Debug, Args)]
@@ -403,6 +406,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             simulated_clock: simulated,
             read_wait: args.read_wait,
             seal: Some(seal),
+            ui: !args.no_ui,
             ..subledger_api::ApiConfig::default()
         },
     );
@@ -412,6 +416,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let local = listener.local_addr()?;
     info!(listen = %local, store = ?args.ledger.store, clock = ?args.ledger.clock, "subledger is serving");
     eprintln!("subledger: listening on http://{local}");
+    if !args.no_ui {
+        eprintln!(
+            "subledger: web console on http://{local}/ui (sign in with a token of the auth file)"
+        );
+    }
     subledger_api::serve(listener, router, shutdown_signal()).await?;
     if let Some(s) = scheduler {
         s.abort();

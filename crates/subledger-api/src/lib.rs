@@ -50,6 +50,8 @@ pub struct ApiConfig {
     pub read_wait: std::time::Duration,
     /// The seal of the log, for the auditors' `/v1/ledger` routes (503 without).
     pub seal: Option<std::sync::Arc<subledger_seal::Seal>>,
+    /// Whether the web console is served at `/ui` (`--no-ui` turns it off).
+    pub ui: bool,
 }
 
 /// The default body limit: 1 MiB.
@@ -62,6 +64,7 @@ impl Default for ApiConfig {
             body_limit_bytes: DEFAULT_BODY_LIMIT,
             read_wait: std::time::Duration::from_secs(5),
             seal: None,
+            ui: true,
         }
     }
 }
@@ -129,6 +132,7 @@ pub fn router(
     ledger.metrics().register(&mut registry);
     http_metrics.register(&mut registry);
     let body_limit = config.body_limit_bytes;
+    let ui = config.ui;
     let state = AppState(Arc::new(Inner {
         tokens: auth::TokenIndex::new(&auth),
         ledger,
@@ -156,7 +160,13 @@ pub fn router(
         .layer(middleware::from_fn(telemetry::deadline))
         .layer(middleware::from_fn(telemetry::catch_panic))
         .layer(DefaultBodyLimit::max(body_limit));
+    let console = if ui {
+        subledger_console::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(console)
         .route("/v1/commands", post(commands::post_command))
         .route(
             "/v1/subscriptions/{id}",
