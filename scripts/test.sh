@@ -15,6 +15,18 @@ for tool in python3 sqlite3; do
   fi
 done
 
+# The web console's browser tests (tests/ui_browser.rs) drive Debian's Chromium through
+# chromedriver. Without them they are reported as ignored, with a loud banner.
+step "headless Chromium for the console's browser tests"
+if scripts/install-chromium.sh; then
+  export SUBLEDGER_UI_TESTS=1
+  /usr/bin/chromium --version
+else
+  printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
+  printf '!!! Chromium could not be installed: the browser tests are SKIPPED (ignored)\n' >&2
+  printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' >&2
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

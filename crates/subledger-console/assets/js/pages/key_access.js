@@ -95,7 +95,8 @@ export async function render(main, route, ctx) {
         days.map((d) => h('tr', {}, h('td', {}, d.date), h('td', { class: 'num' }, d.reveal_key),
           h('td', { class: 'num' }, d.download), h('td', { class: 'num' }, d.copy_link), h('td', { class: 'num' }, d.total)))));
     } catch (err) {
-      chartErrors.append(errorBox(err));
+      // A refusal of the caller (401/403) is already shown once, above the table.
+      if (err.status !== 401 && err.status !== 403) chartErrors.append(errorBox(err));
     }
   }
 
