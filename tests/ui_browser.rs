@@ -85,10 +85,13 @@ fn tools(test: &str) -> Option<Tools> {
             missing.join(" and ")
         );
     }
+    // Straight to the process's stderr: the test harness captures `eprintln!` of a
+    // passing test, and this must be seen.
     let bar = "!".repeat(78);
-    eprintln!(
+    let _ = write!(
+        std::io::stderr(),
         "\n{bar}\n!!! SKIPPED: chromium not installed ({} missing)\n!!! {test} did NOT run: \
-         run scripts/install-chromium.sh (CI sets SUBLEDGER_UI_TESTS=1 to fail instead)\n{bar}\n",
+         run scripts/install-chromium.sh (CI sets SUBLEDGER_UI_TESTS=1 to fail instead)\n{bar}\n\n",
         missing.join(", ")
     );
     None
@@ -270,7 +273,10 @@ impl Fixture {
             )
             .await;
         assert!(body["next_cursor"].is_null(), "more than one page: {body}");
-        body["subscriptions"].as_array().expect("subscriptions").clone()
+        body["subscriptions"]
+            .as_array()
+            .expect("subscriptions")
+            .clone()
     }
 
     /// Partner `i`'s whole key-access log, every page.
@@ -365,9 +371,19 @@ impl Fixture {
 // The browser: chromedriver on a free port, one headless Chromium session.
 // ---------------------------------------------------------------------------------
 
+/// chromedriver, killed when dropped (even when opening the session failed).
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 struct Browser {
     client: Client,
-    driver: Child,
+    _driver: Driver,
     driver_url: String,
     session_id: String,
     test: String,
@@ -425,14 +441,16 @@ impl Browser {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             l.local_addr().expect("addr").port()
         };
-        let mut driver = Command::new(&tools.chromedriver)
-            .arg(format!("--port={port}"))
-            .arg("--log-level=WARNING")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", tools.chromedriver.display()));
+        let mut driver = Driver(
+            Command::new(&tools.chromedriver)
+                .arg(format!("--port={port}"))
+                .arg("--log-level=WARNING")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("start {}: {e}", tools.chromedriver.display())),
+        );
         let driver_url = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -446,10 +464,13 @@ impl Browser {
             {
                 break;
             }
-            if let Ok(Some(status)) = driver.try_wait() {
+            if let Ok(Some(status)) = driver.0.try_wait() {
                 panic!("chromedriver exited: {status}");
             }
-            assert!(Instant::now() < deadline, "chromedriver not ready in {WAIT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver not ready in {WAIT:?}"
+            );
             tokio::time::sleep(POLL).await;
         }
 
@@ -498,7 +519,7 @@ impl Browser {
             .expect("a session");
         let browser = Browser {
             client,
-            driver,
+            _driver: driver,
             driver_url,
             session_id,
             test: test.to_owned(),
@@ -580,7 +601,10 @@ impl Browser {
     /// The page's state, as `PAGE_STATE_JS` reads it.
     async fn page_state(&self, selector: Option<&str>) -> PageState {
         let v = self
-            .js(PAGE_STATE_JS, vec![selector.map_or(Value::Null, Value::from)])
+            .js(
+                PAGE_STATE_JS,
+                vec![selector.map_or(Value::Null, Value::from)],
+            )
             .await;
         page_state(&v)
     }
@@ -593,7 +617,10 @@ impl Browser {
                 what,
                 PAGE_STATE_JS,
                 vec![selector.map_or(Value::Null, Value::from)],
-                |v| v["busy"] == json!("false") && (v["found"] == json!(true) || !v["error"].is_null()),
+                |v| {
+                    v["busy"] == json!("false")
+                        && (v["found"] == json!(true) || !v["error"].is_null())
+                },
             )
             .await;
         page_state(&v)
@@ -699,6 +726,7 @@ impl Browser {
             .expect("set window size");
         let inner = self.js("return window.innerWidth", vec![]).await;
         if inner != json!(width) {
+            eprintln!("window.innerWidth {inner} for a {width} wide window: device metrics set");
             self.cdp(
                 "Emulation.setDeviceMetricsOverride",
                 json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
@@ -767,7 +795,7 @@ fn page_state(v: &Value) -> PageState {
 
 impl Drop for Browser {
     /// Ends the session (Chromium quits) with a plain blocking DELETE, so a failed
-    /// test leaves no browser behind; then kills chromedriver.
+    /// test leaves no browser behind; chromedriver is killed right after (`Driver`).
     fn drop(&mut self) {
         let addr = self.driver_url.trim_start_matches("http://").to_owned();
         if let Ok(mut conn) = TcpStream::connect(&addr) {
@@ -780,8 +808,6 @@ impl Drop for Browser {
                 let _ = conn.read_to_end(&mut Vec::new());
             }
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
@@ -905,11 +931,25 @@ async fn key_4_auditor_filters_the_key_access_log_and_downloads_exactly_the_api_
         .as_array()
         .expect("rows")
         .iter()
-        .map(|r| key(&r["customer_id"], &r["subscription_id"], &r["user"], &r["action"]))
+        .map(|r| {
+            key(
+                &r["customer_id"],
+                &r["subscription_id"],
+                &r["user"],
+                &r["action"],
+            )
+        })
         .collect();
     let mut wanted: Vec<String> = expected
         .iter()
-        .map(|e| key(&e["customer_id"], &e["subscription_id"], &e["user"], &e["action"]))
+        .map(|e| {
+            key(
+                &e["customer_id"],
+                &e["subscription_id"],
+                &e["user"],
+                &e["action"],
+            )
+        })
         .collect();
     shown.sort();
     wanted.sort();
@@ -985,16 +1025,30 @@ async fn gen_2_a_partner_cannot_see_another_partners_customer() {
     // The page may finish without an error first; the error is what must come.
     let state = match state.error {
         Some(_) => state,
-        None => b.wait_page("an .api-error on the foreign customer", Some("main#page .api-error")).await,
+        None => {
+            b.wait_page(
+                "an .api-error on the foreign customer",
+                Some("main#page .api-error"),
+            )
+            .await
+        }
     };
     let error = state.error.expect("an .api-error");
     assert_eq!(error.status.as_deref(), Some("404"), "{error:?}");
     assert_eq!(error.code.as_deref(), Some(code.as_str()), "{error:?}");
-    assert_eq!(error.code_text.as_deref().map(str::trim), Some(code.as_str()), "{error:?}");
+    assert_eq!(
+        error.code_text.as_deref().map(str::trim),
+        Some(code.as_str()),
+        "{error:?}"
+    );
     assert_eq!(error.role.as_deref(), Some("alert"), "{error:?}");
 
     let state = b
-        .open_page(fx.base(), &format!("/customer/{mine}"), Some("table#cust-subs"))
+        .open_page(
+            fx.base(),
+            &format!("/customer/{mine}"),
+            Some("table#cust-subs"),
+        )
         .await;
     assert!(state.error.is_none(), "{state:?}");
     b.wait_for(
@@ -1023,16 +1077,31 @@ async fn gen_3_a_sales_agent_sees_the_apis_403() {
     b.sign_in(fx.base(), &fx.sales_token).await;
     b.load(&format!("{}/ui#/key-access", fx.base())).await;
     let state = b
-        .wait_page("an .api-error on the key-access page", Some("main#page .api-error"))
+        .wait_page(
+            "an .api-error on the key-access page",
+            Some("main#page .api-error"),
+        )
         .await;
     b.screenshot("key-access").await;
     let error = state.error.expect("an .api-error");
     assert_eq!(error.role.as_deref(), Some("alert"), "{error:?}");
     assert_eq!(error.status.as_deref(), Some(status.as_str()), "{error:?}");
     assert_eq!(error.code.as_deref(), Some(code.as_str()), "{error:?}");
-    assert_eq!(error.code_text.as_deref().map(str::trim), Some(code.as_str()), "{error:?}");
-    assert_eq!(error.message_text.as_deref().map(str::trim), Some(message.trim()), "{error:?}");
-    assert_eq!(error.rule_text.as_deref().map(str::trim), Some(rule.as_str()), "{error:?}");
+    assert_eq!(
+        error.code_text.as_deref().map(str::trim),
+        Some(code.as_str()),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.message_text.as_deref().map(str::trim),
+        Some(message.trim()),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.rule_text.as_deref().map(str::trim),
+        Some(rule.as_str()),
+        "{error:?}"
+    );
 }
 
 /// VIEW-4: moving the as-of slider (keyboard only) to a middle event of the history
@@ -1157,8 +1226,11 @@ async fn view_4_the_as_of_slider_shows_the_state_the_api_gives_for_that_instant(
             pick.instants.len()
         );
     };
-    b.js("document.querySelector('input#asof-slider').focus()", vec![])
-        .await;
+    b.js(
+        "document.querySelector('input#asof-slider').focus()",
+        vec![],
+    )
+    .await;
     let keys: String = std::iter::once(char::from(Key::Home))
         .chain(std::iter::repeat_n(char::from(Key::Right), k))
         .collect();
@@ -1198,8 +1270,7 @@ async fn view_4_the_as_of_slider_shows_the_state_the_api_gives_for_that_instant(
         "quantity as of {target}: {seen}"
     );
     assert_eq!(
-        seen["status"],
-        pick.then["status"],
+        seen["status"], pick.then["status"],
         "status as of {target}: {seen}"
     );
 }
@@ -1224,10 +1295,22 @@ async fn every_page_loads_without_an_api_error_at_1280_and_420_wide() {
     }
     let (customer, subscription) = own.expect("a customer of partner 0 with a subscription");
     let pages = [
-        ("key-access", "/key-access".to_owned(), Some("table#ka-table")),
+        (
+            "key-access",
+            "/key-access".to_owned(),
+            Some("table#ka-table"),
+        ),
         ("customers", "/customers".to_owned(), None),
-        ("customer", format!("/customer/{customer}"), Some("table#cust-subs")),
-        ("subscription", format!("/subscription/{subscription}"), Some("dl#sub-view")),
+        (
+            "customer",
+            format!("/customer/{customer}"),
+            Some("table#cust-subs"),
+        ),
+        (
+            "subscription",
+            format!("/subscription/{subscription}"),
+            Some("dl#sub-view"),
+        ),
         ("ledger", "/ledger".to_owned(), Some("dl#checkpoint")),
     ];
 
@@ -1244,9 +1327,17 @@ async fn every_page_loads_without_an_api_error_at_1280_and_420_wide() {
             );
             assert_eq!(state.busy.as_deref(), Some("false"));
             let errors = b
-                .js("return document.querySelectorAll('.api-error').length", vec![])
+                .js(
+                    "return document.querySelectorAll('.api-error').length",
+                    vec![],
+                )
                 .await;
-            assert_eq!(errors, json!(0), "{name} at {width}: no .api-error ({})", state.url);
+            assert_eq!(
+                errors,
+                json!(0),
+                "{name} at {width}: no .api-error ({})",
+                state.url
+            );
         }
     }
 }
@@ -1266,7 +1357,10 @@ async fn harness_smoke_chromium_loads_the_server_screenshots_and_downloads() {
     let log = fx.key_access_log(0).await;
     assert!(log.len() >= 8, "seeded key-access entries: {}", log.len());
     let (status, body) = fx.get(&fx.sales_token, "/v1/audit/key-access").await;
-    assert_eq!(status, 403, "the sales agent's token works and is refused: {body}");
+    assert_eq!(
+        status, 403,
+        "the sales agent's token works and is refused: {body}"
+    );
     eprintln!("sales agent's 403: {body}");
 
     let b = Browser::open(test, &tools).await;
@@ -1327,7 +1421,10 @@ async fn harness_smoke_chromium_loads_the_server_screenshots_and_downloads() {
         .await
         .expect("keys");
     let value = b
-        .js("return document.querySelector('#asof-slider').value", vec![])
+        .js(
+            "return document.querySelector('#asof-slider').value",
+            vec![],
+        )
         .await;
     assert_eq!(value, json!("2"), "Home, then ArrowRight twice");
     let page = b.page_state(None).await;
