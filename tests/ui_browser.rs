@@ -527,7 +527,8 @@ impl Browser {
             http,
             _profile: profile,
         };
-        // Headless Chromium honours the prefs; the CDP call makes sure of it.
+        // Chromium 148 (--headless=new) honours the download prefs alone (checked
+        // without this call); the CDP call keeps it so should a version not.
         browser
             .cdp(
                 "Browser.setDownloadBehavior",
