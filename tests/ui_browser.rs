@@ -1182,13 +1182,42 @@ async fn view_4_the_as_of_slider_shows_the_state_the_api_gives_for_that_instant(
         )
         .await;
     assert!(state.error.is_none(), "{state:?}");
-    b.wait_for(
-        &format!("{} li in ol#sub-history", pick.events.len()),
-        "return document.querySelectorAll('ol#sub-history li').length",
-        vec![],
-        |v| v == &json!(pick.events.len()),
-    )
-    .await;
+    // VIEW-5 as the page lists it: one `li` per event, with its type, instant and
+    // position as the API gives them, in the API's order.
+    let items = b
+        .wait_for(
+            &format!("{} li in ol#sub-history", pick.events.len()),
+            r#"return [...document.querySelectorAll('ol#sub-history li')].map(li => ({
+                 type: li.getAttribute('data-type'), at: li.getAttribute('data-at'),
+                 position: li.getAttribute('data-position') }));"#,
+            vec![],
+            |v| v.as_array().is_some_and(|a| a.len() == pick.events.len()),
+        )
+        .await;
+    for (i, (li, event)) in items
+        .as_array()
+        .expect("items")
+        .iter()
+        .zip(&pick.events)
+        .enumerate()
+    {
+        let api = format!(
+            "the API's event {i}: {} at {} position {}",
+            event["type"], event["at"], event["position"]
+        );
+        let position = match &event["position"] {
+            Value::Number(n) => n.to_string(),
+            _ => panic!("history events carry their position: {api}"),
+        };
+        assert_eq!(li["type"], event["type"], "li {li} for {api}");
+        assert_eq!(li["position"], json!(position), "li {li} for {api}");
+        let at = li["at"].as_str().unwrap_or_default();
+        assert_eq!(
+            instant(at),
+            instant(event["at"].as_str().expect("at")),
+            "li {li} for {api}"
+        );
+    }
     b.wait_for(
         "input#asof-slider",
         "return !!document.querySelector('input#asof-slider')",
