@@ -1376,9 +1376,43 @@ async fn every_page_loads_without_an_api_error_at_1280_and_420_wide() {
                 "{name} at {width}: no .api-error ({})",
                 state.url
             );
+            let problems = b.js(ACCESSIBILITY_PROBLEMS, vec![]).await;
+            assert_eq!(
+                problems,
+                json!([]),
+                "{name} at {width}x{height}: accessibility problems"
+            );
         }
     }
 }
+
+/// What a keyboard or screen-reader user would trip over on the page shown: a form
+/// control without a label, a button or link without a name, a chart without a
+/// description, the page wider than the window (a narrow window must not need
+/// sideways scrolling of the whole page; wide tables scroll in their own region, which
+/// is focusable), and no skip link.
+const ACCESSIBILITY_PROBLEMS: &str = r#"
+const problems = [];
+const named = (el) => (el.getAttribute('aria-label') || el.textContent || el.value || el.title || '').trim() !== '';
+for (const el of document.querySelectorAll('input, select, textarea')) {
+  if (el.type === 'hidden') continue;
+  if (el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    problems.push(`unlabelled ${el.tagName.toLowerCase()}#${el.id}`);
+}
+for (const el of document.querySelectorAll('button, a[href]')) {
+  if (!named(el)) problems.push(`nameless ${el.tagName.toLowerCase()} ${el.outerHTML.slice(0, 80)}`);
+}
+for (const el of document.querySelectorAll('.chart')) {
+  if (el.childElementCount > 0 && !el.getAttribute('aria-label')) problems.push(`chart #${el.id} without aria-label`);
+}
+for (const el of document.querySelectorAll('.table-wrap')) {
+  if (el.getAttribute('tabindex') !== '0' || !el.getAttribute('aria-label')) problems.push('a scrolling table region that the keyboard cannot reach');
+}
+if (document.documentElement.scrollWidth > window.innerWidth + 1)
+  problems.push(`page ${document.documentElement.scrollWidth}px wide in a ${window.innerWidth}px window`);
+if (!document.querySelector('a.skip[href="#page"]')) problems.push('no skip link');
+return problems;
+"#;
 
 /// The harness itself, without the console: chromedriver starts, a session opens, a
 /// page of the real server loads, screenshots are written (at 1280 and 420 wide), a
