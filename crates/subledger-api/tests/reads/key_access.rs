@@ -7,6 +7,9 @@ use super::*;
 /// One entry as the test made it: (date, user, customer, subscription, action).
 type Made = (&'static str, &'static str, Uuid, Uuid, &'static str);
 
+/// A filter as the test computes it, beside the query that asks for it.
+type Keep = Box<dyn Fn(&Made) -> bool>;
+
 const ALICE: &str = "alice@a.example";
 const AGENT: &str = "admin_agent@a.example";
 
@@ -123,7 +126,7 @@ async fn all_pages(s: &Server, query: &str, limit: u32) -> (Vec<Value>, usize) {
 async fn key_4_key_access_filters_by_customer_subscription_user_and_action() {
     let s = Server::start().await;
     let (customer_2, one, two, made) = scenario(&s).await;
-    let cases: Vec<(String, Box<dyn Fn(&Made) -> bool>)> = vec![
+    let cases: Vec<(String, Keep)> = vec![
         (String::new(), Box::new(|_| true)),
         (
             format!("customer_id={CUSTOMER}"),
@@ -388,7 +391,7 @@ async fn key_4_key_access_csv_is_the_json_page() {
 async fn key_4_daily_counts_equal_the_entries() {
     let s = Server::start().await;
     let (customer_2, one, _, made) = scenario(&s).await;
-    let cases: Vec<(String, Box<dyn Fn(&Made) -> bool>)> = vec![
+    let cases: Vec<(String, Keep)> = vec![
         (String::new(), Box::new(|_| true)),
         (
             format!("customer_id={customer_2}"),
