@@ -81,12 +81,19 @@ fn put_directory(tx: &Transaction<'_>, batch: &Batch) -> Result<(), ProjectionEr
         let Some(c) = state.customer.as_ref() else {
             continue;
         };
-        let listed = || {
-            state
-                .subscriptions
-                .values()
-                .filter(|s| listed_among_subscriptions(s))
-        };
+        // One pass: the listed subscriptions (VIEW-2), all and per partner. The
+        // state is serialized whole for `customers` anyway, so this costs less.
+        let mut total = 0i64;
+        let mut per_partner: std::collections::HashMap<uuid::Uuid, i64> =
+            std::collections::HashMap::new();
+        for s in state
+            .subscriptions
+            .values()
+            .filter(|s| listed_among_subscriptions(s))
+        {
+            total += 1;
+            *per_partner.entry(s.partner_id).or_default() += 1;
+        }
         let segment = match serde_json::to_value(c.segment)? {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
@@ -99,15 +106,15 @@ fn put_directory(tx: &Transaction<'_>, batch: &Batch) -> Result<(), ProjectionEr
             segment,
             name_key(&c.company_name),
             search_text(&c.company_name, &c.domain),
-            listed().count() as i64
+            total
         ])?;
         forget_partners.execute(params![id.to_string()])?;
         for (partner, status) in &state.relationships {
             if *status != RelationshipStatus::Active {
                 continue;
             }
-            let theirs = listed().filter(|s| s.partner_id == *partner).count();
-            put_partner.execute(params![partner.to_string(), id.to_string(), theirs as i64])?;
+            let theirs = per_partner.get(partner).copied().unwrap_or(0);
+            put_partner.execute(params![partner.to_string(), id.to_string(), theirs])?;
         }
     }
     Ok(())
