@@ -7,6 +7,7 @@
 pub mod auth;
 mod billing;
 mod commands;
+mod csv;
 mod error;
 mod extract;
 mod feed;
@@ -185,8 +186,13 @@ pub fn router(
             get(reads::subscriptions::list_subscriptions),
         )
         .route("/v1/customers/{id}/orders", get(reads::orders::list_orders))
+        .route("/v1/customers", get(reads::customers::list_customers))
         .route("/v1/billing/lines", get(billing::billing_lines))
         .route("/v1/audit/key-access", get(key_access::key_access))
+        .route(
+            "/v1/audit/key-access/daily",
+            get(key_access::key_access_daily),
+        )
         .route("/v1/events", get(feed::event_feed))
         .route(
             "/v1/ledger/checkpoint",

@@ -106,6 +106,8 @@ async fn status_401_for_a_missing_unknown_or_malformed_token_on_every_route_but_
         format!("/v1/customers/{CUSTOMER}/orders"),
         "/v1/billing/lines".to_owned(),
         "/v1/audit/key-access".to_owned(),
+        "/v1/audit/key-access/daily".to_owned(),
+        "/v1/customers".to_owned(),
         "/v1/events".to_owned(),
         "/v1/catalog".to_owned(),
         "/v1/clock".to_owned(),

@@ -30,7 +30,10 @@ mod error;
 pub mod export;
 pub mod model;
 
-pub use db::{Batch, BillingFilter, Checkpoint, HistoryFilter, KeyAccessFilter, ProjectionDb};
+pub use db::{
+    Batch, BillingFilter, Checkpoint, CustomerFilter, CustomerListing, HistoryFilter, KeyAccessDay,
+    KeyAccessFilter, ProjectionDb,
+};
 pub use error::ProjectionError;
 pub use model::{
     Applied, BillingRow, CustomerEntry, HistoryRow, Keep, KeyAccessRow, KeyAction, LineKind,

@@ -9,8 +9,8 @@ use subledger_domain::command::Segment;
 use subledger_domain::{Event, EventData};
 use subledger_projections::model::{self, Keep, Outcome};
 use subledger_projections::{
-    Applied, Batch, Checkpoint, CustomerEntry, HistoryFilter, ProjectionDb, ProjectionError,
-    ReadModel, Rows,
+    Applied, Batch, Checkpoint, CustomerEntry, CustomerFilter, HistoryFilter, ProjectionDb,
+    ProjectionError, ReadModel, Rows,
 };
 use uuid::Uuid;
 
@@ -156,6 +156,92 @@ fn a_batch_commits_with_its_checkpoint_and_a_stale_one_writes_nothing() {
         again.commit(Batch::default()),
         Err(ProjectionError::ReadOnly)
     ));
+}
+
+#[test]
+fn gen_2_the_customer_directory_follows_each_committed_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = ProjectionDb::open(dir.path().join("p.db")).unwrap();
+    let (a, b) = (
+        created("2026-01-01T00:00:00Z"),
+        related("2026-01-01T00:00:01Z"),
+    );
+    let mut entry = CustomerEntry::default();
+    let mut from = 0;
+    let mut commit = |event: &Event, version: u64| {
+        let mut rows = Rows::default();
+        model::apply(
+            &mut entry,
+            applied(version, version, event),
+            &mut rows,
+            Keep::PERSISTED,
+        )
+        .unwrap();
+        db.commit(Batch {
+            from,
+            to: Checkpoint {
+                position: version,
+                at: Some(event.at),
+            },
+            customers: vec![(CUSTOMER, Arc::new(entry.clone()))],
+            rows,
+        })
+        .unwrap();
+        from = version;
+    };
+    let of_partner = |db: &ProjectionDb| {
+        db.customers(&CustomerFilter {
+            partner_id: Some(PARTNER),
+            limit: 10,
+            ..CustomerFilter::default()
+        })
+        .unwrap()
+    };
+    commit(&a, 1);
+    assert_eq!(of_partner(&db), [], "no relationship yet");
+    let all = db
+        .customers(&CustomerFilter {
+            limit: 10,
+            ..CustomerFilter::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (
+            all[0].customer_id,
+            all[0].company_name.as_str(),
+            all[0].domain.as_str(),
+            all[0].country.as_str(),
+            all[0].segment.as_str(),
+            all[0].subscriptions
+        ),
+        (
+            CUSTOMER,
+            "Fabrikam",
+            "fabrikam.example",
+            "NL",
+            "commercial",
+            0
+        )
+    );
+    commit(&b, 2);
+    let listed = of_partner(&db);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].customer_id, CUSTOMER);
+    // The rows are the committed state's: a fresh handle reads the same.
+    drop(db);
+    let again = ProjectionDb::open_read_only(dir.path().join("p.db"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(of_partner(&again), listed);
+    let other = again
+        .customers(&CustomerFilter {
+            partner_id: Some(Uuid::from_u128(0xB)),
+            limit: 10,
+            ..CustomerFilter::default()
+        })
+        .unwrap();
+    assert_eq!(other, []);
 }
 
 #[test]

@@ -33,6 +33,9 @@ pub struct HistoryEvent {
     pub data: Value,
     /// The event's version in the customer stream.
     pub version: u64,
+    /// The event's global position in the log (what `/v1/ledger/proof/inclusion`
+    /// takes).
+    pub position: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,14 +84,22 @@ pub async fn history(
     Ok(Json(History {
         events: rows
             .into_iter()
-            .map(|HistoryRow { version, event, .. }| HistoryEvent {
-                event_type: event.data.type_name().to_owned(),
-                at: event.at,
-                actor: shown_actor(event.actor.as_ref(), partner),
-                command_id: event.command_id,
-                data: data_json(&event.data),
-                version,
-            })
+            .map(
+                |HistoryRow {
+                     version,
+                     position,
+                     event,
+                     ..
+                 }| HistoryEvent {
+                    event_type: event.data.type_name().to_owned(),
+                    at: event.at,
+                    actor: shown_actor(event.actor.as_ref(), partner),
+                    command_id: event.command_id,
+                    data: data_json(&event.data),
+                    version,
+                    position,
+                },
+            )
             .collect(),
         next_cursor,
     }))

@@ -4,7 +4,9 @@
 //! * [`subscriptions`]: a subscription, a customer's subscriptions (JSON or the
 //!   CSV of VIEW-3), refundable seats (SEAT-5);
 //! * [`orders`]: a customer's orders;
-//! * [`history`]: a subscription's history (VIEW-5).
+//! * [`history`]: a subscription's history (VIEW-5);
+//! * [`customers`]: the customers the caller can see (GEN-2), from the
+//!   projections' customer directory.
 //!
 //! Every read is served by the projections: the committed read model for "now",
 //! the kept states and the stream for `as_of`, the history table for VIEW-5.
@@ -14,6 +16,7 @@
 //! record; anything else is 404, never 403. Access is judged on the current
 //! state (the partner's rights now); `as_of` only changes what is shown.
 
+pub mod customers;
 pub mod history;
 pub mod orders;
 pub mod subscriptions;

@@ -9,13 +9,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use subledger_domain::Action;
 use subledger_domain::view::{
-    CSV_HEADER, RefundableBatch, RefundableSeats, SubscriptionView, csv_field, csv_row,
+    CSV_HEADER, RefundableBatch, RefundableSeats, SubscriptionView, csv_row,
     listed_among_subscriptions,
 };
 use utoipa::{IntoParams, ToSchema};
 
 use super::{as_of, caught_up, next_cursor, visible_customer, visible_subscription};
 use crate::AppState;
+use crate::csv::{csv_response, push_line, wants_csv};
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, IdPath, decode_cursor, limit};
 
@@ -103,23 +104,6 @@ pub async fn get_subscription(
     Ok(response)
 }
 
-fn wants_csv(format: Option<&str>, headers: &HeaderMap) -> Result<bool, ApiError> {
-    match format {
-        Some("csv") => Ok(true),
-        Some("json") => Ok(false),
-        Some(other) => Err(ApiError::invalid(
-            "format",
-            format!("format must be csv or json, not {other}"),
-        )),
-        None => Ok(headers
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|m| m.trim().starts_with("text/csv"))),
-    }
-}
-
 /// `GET /v1/customers/{id}/subscriptions`
 #[utoipa::path(
     get,
@@ -155,24 +139,12 @@ pub async fn list_subscriptions(
         .values()
         .filter(|s| s.partner_id == partner && listed_among_subscriptions(s));
     if csv {
-        let mut out = CSV_HEADER.join(",");
-        out.push_str("\r\n");
+        let mut out = String::new();
+        push_line(&mut out, &CSV_HEADER);
         for s in listed {
-            let row: Vec<String> = csv_row(s).iter().map(|f| csv_field(f)).collect();
-            out.push_str(&row.join(","));
-            out.push_str("\r\n");
+            push_line(&mut out, &csv_row(s));
         }
-        let disposition = format!("attachment; filename=\"subscriptions-{customer}.csv\"");
-        let mut response = out.into_response();
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
-        if let Ok(v) = HeaderValue::from_str(&disposition) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
-        return Ok(response);
+        return Ok(csv_response(out, &format!("subscriptions-{customer}.csv")));
     }
     let mut page: Vec<SubscriptionView> = listed
         .filter(|s| {

@@ -172,3 +172,70 @@ async fn view_5_history_lists_every_event_touching_the_subscription() {
     assert!(renewal["actor"].is_null());
     assert!(renewal["command_id"].is_null());
 }
+
+#[tokio::test]
+async fn view_5_history_events_carry_their_log_position() {
+    let s = Server::start().await;
+    s.create_customer(A, CUSTOMER, "NL").await;
+    // Another customer's events in between, so positions and versions differ.
+    s.create_customer(A, Uuid::from_u128(0xC002), "DE").await;
+    let sub = s
+        .buy(A, CUSTOMER, "m365-e3", 10, Some("P1Y"), "monthly")
+        .await;
+    s.buy(
+        A,
+        Uuid::from_u128(0xC002),
+        "m365-e3",
+        1,
+        Some("P1Y"),
+        "monthly",
+    )
+    .await;
+    let add = s
+        .accepted(
+            A,
+            json!({"type": "AddSeats", "subscription_id": sub, "seats": 2}),
+        )
+        .await;
+    // The feed says where each of the customer's events sits in the log.
+    let feed = s.get(A, "/v1/events").await;
+    assert_eq!(feed.status, 200, "{}", feed.text());
+    let stream = format!("customer-{CUSTOMER}");
+    let feed: Vec<Value> = feed
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["stream"] == stream.as_str())
+        .collect();
+    assert!(!feed.is_empty(), "stream {stream}");
+    let h = s
+        .get(A, &format!("/v1/subscriptions/{sub}/history"))
+        .await
+        .ok();
+    let events = h["events"].as_array().unwrap();
+    assert_eq!(events.len(), 5, "{h}");
+    let mut last = 0;
+    for e in events {
+        let position = e["position"].as_u64().expect("a position");
+        let logged = feed
+            .iter()
+            .find(|f| f["version"] == e["version"])
+            .unwrap_or_else(|| panic!("version {} in the feed", e["version"]));
+        assert_eq!(logged["position"], position, "{e}");
+        assert_eq!(logged["type"], e["type"]);
+        assert!(position > last, "log order");
+        last = position;
+    }
+    assert_ne!(
+        events[0]["position"], events[0]["version"],
+        "the global position, not the stream version"
+    );
+    // The command's answer names the position of its last event.
+    assert_eq!(events[4]["position"], add["position"], "{add}");
+    // Paged, the positions are the same.
+    let page = s
+        .get(A, &format!("/v1/subscriptions/{sub}/history?limit=2"))
+        .await
+        .ok();
+    assert_eq!(page["events"][1]["position"], events[1]["position"]);
+}

@@ -7,8 +7,10 @@
 mod support;
 
 mod billing;
+mod customers;
 mod feed;
 mod history;
+mod key_access;
 mod subscriptions;
 
 use serde_json::{Value, json};

@@ -37,6 +37,7 @@ pub async fn key_access_log(
                 to: Some(to),
                 after: 0,
                 limit: usize::MAX,
+                ..KeyAccessFilter::default()
             })?;
             Ok((checkpoint, held))
         })

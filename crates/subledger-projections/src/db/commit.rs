@@ -2,6 +2,8 @@
 //! in one transaction.
 
 use rusqlite::{Transaction, params};
+use subledger_domain::state::RelationshipStatus;
+use subledger_domain::view::listed_among_subscriptions;
 
 use super::{Batch, ProjectionDb, instant_text, lock, read_checkpoint};
 use crate::ProjectionError;
@@ -22,6 +24,7 @@ impl ProjectionDb {
             });
         }
         put_customers(&tx, &batch)?;
+        put_directory(&tx, &batch)?;
         put_where_things_live(&tx, &batch)?;
         put_billing(&tx, &batch.rows.billing)?;
         put_key_access(&tx, &batch.rows.key_access)?;
@@ -50,6 +53,81 @@ fn put_customers(tx: &Transaction<'_>, batch: &Batch) -> Result<(), ProjectionEr
         ])?;
     }
     Ok(())
+}
+
+/// The customer directory the customer list reads: each changed customer's
+/// name, domain, country and segment, and the partners it has an active
+/// relationship with (GEN-2), with how many listed subscriptions (VIEW-2) each
+/// holds. Rewritten from the customer's state as committed, so a rebuild from
+/// the log writes the same rows.
+fn put_directory(tx: &Transaction<'_>, batch: &Batch) -> Result<(), ProjectionError> {
+    let mut put = tx.prepare_cached(
+        "INSERT INTO customer_directory
+           (customer_id, company_name, domain, country, segment, name_key, search, subscriptions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (customer_id) DO UPDATE SET
+           company_name = excluded.company_name, domain = excluded.domain,
+           country = excluded.country, segment = excluded.segment,
+           name_key = excluded.name_key, search = excluded.search,
+           subscriptions = excluded.subscriptions",
+    )?;
+    let mut forget_partners =
+        tx.prepare_cached("DELETE FROM customer_partners WHERE customer_id = ?1")?;
+    let mut put_partner = tx.prepare_cached(
+        "INSERT INTO customer_partners (partner_id, customer_id, subscriptions) VALUES (?1, ?2, ?3)",
+    )?;
+    for (id, entry) in &batch.customers {
+        let state = &entry.state;
+        let Some(c) = state.customer.as_ref() else {
+            continue;
+        };
+        // One pass: the listed subscriptions (VIEW-2), all and per partner. The
+        // state is serialized whole for `customers` anyway, so this costs less.
+        let mut total = 0i64;
+        let mut per_partner: std::collections::HashMap<uuid::Uuid, i64> =
+            std::collections::HashMap::new();
+        for s in state
+            .subscriptions
+            .values()
+            .filter(|s| listed_among_subscriptions(s))
+        {
+            total += 1;
+            *per_partner.entry(s.partner_id).or_default() += 1;
+        }
+        let segment = match serde_json::to_value(c.segment)? {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        put.execute(params![
+            id.to_string(),
+            c.company_name,
+            c.domain,
+            c.country,
+            segment,
+            name_key(&c.company_name),
+            search_text(&c.company_name, &c.domain),
+            total
+        ])?;
+        forget_partners.execute(params![id.to_string()])?;
+        for (partner, status) in &state.relationships {
+            if *status != RelationshipStatus::Active {
+                continue;
+            }
+            let theirs = per_partner.get(partner).copied().unwrap_or(0);
+            put_partner.execute(params![partner.to_string(), id.to_string(), theirs])?;
+        }
+    }
+    Ok(())
+}
+
+/// The customer list's order: company names compared case-insensitively.
+pub(super) fn name_key(company_name: &str) -> String {
+    company_name.to_lowercase()
+}
+
+/// What the customer list's `q` searches: name and domain, lower-cased, apart.
+fn search_text(company_name: &str, domain: &str) -> String {
+    format!("{}\n{}", company_name.to_lowercase(), domain.to_lowercase())
 }
 
 /// The indexes of which customer's stream holds a subscription or a transfer.
@@ -110,13 +188,19 @@ fn put_billing(tx: &Transaction<'_>, rows: &[BillingRow]) -> Result<(), Projecti
 
 fn put_key_access(tx: &Transaction<'_>, rows: &[KeyAccessRow]) -> Result<(), ProjectionError> {
     let mut put = tx.prepare_cached(
-        "INSERT INTO key_access (position, at, partner_id, data) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO key_access
+           (position, at, partner_id, customer_id, subscription_id, user, action, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for r in rows {
         put.execute(params![
             r.position as i64,
             instant_text(r.at),
             r.partner_id.to_string(),
+            r.customer_id.to_string(),
+            r.subscription_id.to_string(),
+            r.user,
+            r.action.as_str(),
             serde_json::to_vec(r)?
         ])?;
     }

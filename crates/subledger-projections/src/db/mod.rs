@@ -29,7 +29,9 @@ mod schema;
 use crate::ProjectionError;
 use crate::model::{CustomerEntry, Rows};
 
-pub use queries::{BillingFilter, HistoryFilter, KeyAccessFilter};
+pub use queries::{
+    BillingFilter, CustomerFilter, CustomerListing, HistoryFilter, KeyAccessDay, KeyAccessFilter,
+};
 pub use schema::PROJECTION_SCHEMA_VERSION;
 
 /// Committed customer states kept decoded in memory.

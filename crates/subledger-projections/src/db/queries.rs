@@ -9,7 +9,9 @@ use super::{
     Checkpoint, ProjectionDb, exact_instant_text, instant_text, parse_id, read_checkpoint,
 };
 use crate::ProjectionError;
-use crate::model::{BillingRow, CustomerEntry, HistoryRow, KeyAccessRow, MonthTotals, ReadModel};
+use crate::model::{
+    BillingRow, CustomerEntry, HistoryRow, KeyAccessRow, KeyAction, MonthTotals, ReadModel,
+};
 
 /// Which billing lines to read.
 #[derive(Debug, Clone, Default)]
@@ -31,8 +33,61 @@ pub struct KeyAccessFilter {
     pub partner_id: Option<Uuid>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    pub customer_id: Option<Uuid>,
+    pub subscription_id: Option<Uuid>,
+    /// The user, exactly.
+    pub user: Option<String>,
+    pub action: Option<KeyAction>,
+    /// Only entries after this position (the cursor); ignored by the daily counts.
     pub after: u64,
+    /// Ignored by the daily counts.
     pub limit: usize,
+}
+
+/// Key-access entries of one UTC day, per action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyAccessDay {
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+    pub reveal_key: u64,
+    pub download: u64,
+    pub copy_link: u64,
+}
+
+impl KeyAccessDay {
+    pub fn total(&self) -> u64 {
+        self.reveal_key + self.download + self.copy_link
+    }
+}
+
+/// Which customers of the directory to list.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// Only customers with an active relationship with this partner (and the
+    /// subscriptions counted are this partner's).
+    pub partner_id: Option<Uuid>,
+    /// Only this customer.
+    pub customer_id: Option<Uuid>,
+    /// A case-insensitive substring of the company name or the domain.
+    pub q: Option<String>,
+    /// Only customers after this one in list order (the cursor): the
+    /// lower-cased company name, then the id.
+    pub after: Option<(String, Uuid)>,
+    pub limit: usize,
+}
+
+/// A customer of the directory, with the subscriptions counted for the filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerListing {
+    pub customer_id: Uuid,
+    pub company_name: String,
+    pub domain: String,
+    pub country: String,
+    pub segment: String,
+    /// The list's order key (the lower-cased company name).
+    pub name_key: String,
+    /// Listed subscriptions (VIEW-2): the partner's, or all of them.
+    pub subscriptions: u64,
 }
 
 /// Which events of a subscription's history to read.
@@ -141,15 +196,131 @@ impl ProjectionDb {
                AND (?2 IS NULL OR partner_id = ?2)
                AND (?3 IS NULL OR at >= ?3)
                AND (?4 IS NULL OR at < ?4)
-             ORDER BY position LIMIT ?5",
+               AND (?5 IS NULL OR customer_id = ?5)
+               AND (?6 IS NULL OR subscription_id = ?6)
+               AND (?7 IS NULL OR user = ?7)
+               AND (?8 IS NULL OR action = ?8)
+             ORDER BY position LIMIT ?9",
             params![
                 f.after as i64,
                 f.partner_id.map(|p| p.to_string()),
                 f.from.map(instant_text),
                 f.to.map(instant_text),
+                f.customer_id.map(|p| p.to_string()),
+                f.subscription_id.map(|p| p.to_string()),
+                f.user,
+                f.action.map(KeyAction::as_str),
                 i64::try_from(f.limit).unwrap_or(i64::MAX)
             ],
         )
+    }
+
+    /// Key-access entries counted per UTC day and action, the days with any in
+    /// ascending order (the filter's `after` and `limit` are not used).
+    pub fn key_access_daily(
+        &self,
+        f: &KeyAccessFilter,
+    ) -> Result<Vec<KeyAccessDay>, ProjectionError> {
+        type Raw = (String, i64, i64, i64);
+        let raw: Vec<Raw> = self.read(|c| {
+            // `at` is fixed-width UTC RFC 3339: its first ten characters are the date.
+            let mut stmt = c.prepare_cached(
+                "SELECT substr(at, 1, 10) AS day,
+                        SUM(action = 'reveal_key'), SUM(action = 'download'),
+                        SUM(action = 'copy_link')
+                 FROM key_access
+                 WHERE (?1 IS NULL OR partner_id = ?1)
+                   AND (?2 IS NULL OR at >= ?2)
+                   AND (?3 IS NULL OR at < ?3)
+                   AND (?4 IS NULL OR customer_id = ?4)
+                   AND (?5 IS NULL OR subscription_id = ?5)
+                   AND (?6 IS NULL OR user = ?6)
+                   AND (?7 IS NULL OR action = ?7)
+                 GROUP BY day ORDER BY day",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    f.partner_id.map(|p| p.to_string()),
+                    f.from.map(instant_text),
+                    f.to.map(instant_text),
+                    f.customer_id.map(|p| p.to_string()),
+                    f.subscription_id.map(|p| p.to_string()),
+                    f.user,
+                    f.action.map(KeyAction::as_str),
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })?;
+        Ok(raw
+            .into_iter()
+            .map(|(date, reveal_key, download, copy_link)| KeyAccessDay {
+                date,
+                reveal_key: reveal_key as u64,
+                download: download as u64,
+                copy_link: copy_link as u64,
+            })
+            .collect())
+    }
+
+    /// Customers of the directory in list order: by lower-cased company name,
+    /// then id.
+    pub fn customers(&self, f: &CustomerFilter) -> Result<Vec<CustomerListing>, ProjectionError> {
+        type Raw = (String, String, String, String, String, String, i64);
+        let (after_name, after_id) = match &f.after {
+            Some((name, id)) => (Some(name.clone()), Some(id.to_string())),
+            None => (None, None),
+        };
+        let raw: Vec<Raw> = self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT d.customer_id, d.company_name, d.domain, d.country, d.segment, d.name_key,
+                        CASE WHEN ?1 IS NULL THEN d.subscriptions ELSE p.subscriptions END
+                 FROM customer_directory d
+                 LEFT JOIN customer_partners p ON p.partner_id = ?1 AND p.customer_id = d.customer_id
+                 WHERE (?1 IS NULL OR p.partner_id IS NOT NULL)
+                   AND (?2 IS NULL OR d.customer_id = ?2)
+                   AND (?3 IS NULL OR instr(d.search, ?3) > 0)
+                   AND (?4 IS NULL OR (d.name_key, d.customer_id) > (?4, ?5))
+                 ORDER BY d.name_key, d.customer_id LIMIT ?6",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    f.partner_id.map(|p| p.to_string()),
+                    f.customer_id.map(|p| p.to_string()),
+                    f.q.as_deref().map(str::to_lowercase),
+                    after_name,
+                    after_id,
+                    i64::try_from(f.limit).unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })?;
+        raw.into_iter()
+            .map(
+                |(id, company_name, domain, country, segment, name_key, subscriptions)| {
+                    Ok(CustomerListing {
+                        customer_id: parse_id(&id)?,
+                        company_name,
+                        domain,
+                        country,
+                        segment,
+                        name_key,
+                        subscriptions: subscriptions as u64,
+                    })
+                },
+            )
+            .collect()
     }
 
     /// A subscription's history (VIEW-5): the events naming it, oldest first.

@@ -9,7 +9,10 @@ use crate::ProjectionError;
 /// Bumped whenever what the projections hold or how they are laid out changes: a
 /// database of another version is emptied and rebuilt from the log.
 /// 2: each subscription's history (`subscription_history`).
-pub const PROJECTION_SCHEMA_VERSION: i32 = 2;
+/// 3: the key-access log's filter columns (customer, subscription, user,
+///    action); the customer directory (`customer_directory`,
+///    `customer_partners`) the customer list reads.
+pub const PROJECTION_SCHEMA_VERSION: i32 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,7 +32,9 @@ CREATE TABLE IF NOT EXISTS billing_totals (
     currency TEXT NOT NULL, charged_minor INTEGER NOT NULL, credited_minor INTEGER NOT NULL,
     lines INTEGER NOT NULL, PRIMARY KEY (customer_id, partner_id, month, currency)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS key_access (
-    position INTEGER PRIMARY KEY, at TEXT NOT NULL, partner_id TEXT NOT NULL, data BLOB NOT NULL);
+    position INTEGER PRIMARY KEY, at TEXT NOT NULL, partner_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL, subscription_id TEXT NOT NULL, user TEXT NOT NULL,
+    action TEXT NOT NULL, data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS key_access_by_partner ON key_access (partner_id, position);
 CREATE TABLE IF NOT EXISTS state_checkpoints (
     customer_id TEXT NOT NULL, version INTEGER NOT NULL, max_at TEXT NOT NULL, data BLOB NOT NULL,
@@ -37,9 +42,19 @@ CREATE TABLE IF NOT EXISTS state_checkpoints (
 CREATE TABLE IF NOT EXISTS subscription_history (
     subscription_id TEXT NOT NULL, version INTEGER NOT NULL, at TEXT NOT NULL,
     position INTEGER NOT NULL, event BLOB NOT NULL, PRIMARY KEY (subscription_id, version));
+CREATE TABLE IF NOT EXISTS customer_directory (
+    customer_id TEXT PRIMARY KEY, company_name TEXT NOT NULL, domain TEXT NOT NULL,
+    country TEXT NOT NULL, segment TEXT NOT NULL, name_key TEXT NOT NULL,
+    search TEXT NOT NULL, subscriptions INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS customer_directory_by_name
+    ON customer_directory (name_key, customer_id);
+CREATE TABLE IF NOT EXISTS customer_partners (
+    partner_id TEXT NOT NULL, customer_id TEXT NOT NULL, subscriptions INTEGER NOT NULL,
+    PRIMARY KEY (partner_id, customer_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS customer_partners_by_customer ON customer_partners (customer_id);
 ";
 
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 11] = [
     "meta",
     "customers",
     "subscription_index",
@@ -49,6 +64,8 @@ const TABLES: [&str; 9] = [
     "key_access",
     "state_checkpoints",
     "subscription_history",
+    "customer_directory",
+    "customer_partners",
 ];
 
 /// Makes `conn`'s database this build's: one of another schema version is
