@@ -901,7 +901,7 @@ async fn key_4_auditor_filters_the_key_access_log_and_downloads_exactly_the_api_
         .wait_for(
             &format!("{} rows of customer {customer} in table#ka-table", expected.len()),
             r#"const rows = [...document.querySelectorAll('table#ka-table tbody tr')];
-               const cell = (r, c) => { const e = r.querySelector(`[data-col="${c}"]`); return e ? e.textContent.trim() : null; };
+               const cell = (r, c) => { const e = r.querySelector(`[data-col="${c}"]`); return e ? (e.dataset.value ?? e.textContent.trim()) : null; };
                const main = document.querySelector('main#page');
                return { busy: main ? main.getAttribute('aria-busy') : null,
                         count: (document.querySelector('#ka-count') || {}).textContent || null,
@@ -1391,7 +1391,7 @@ async fn every_page_loads_without_an_api_error_at_1280_and_420_wide() {
 /// description, the page wider than the window (a narrow window must not need
 /// sideways scrolling of the whole page; wide tables scroll in their own region, which
 /// is focusable), and no skip link.
-const ACCESSIBILITY_PROBLEMS: &str = r#"
+const ACCESSIBILITY_PROBLEMS: &str = r##"
 const problems = [];
 const named = (el) => (el.getAttribute('aria-label') || el.textContent || el.value || el.title || '').trim() !== '';
 for (const el of document.querySelectorAll('input, select, textarea')) {
@@ -1412,7 +1412,7 @@ if (document.documentElement.scrollWidth > window.innerWidth + 1)
   problems.push(`page ${document.documentElement.scrollWidth}px wide in a ${window.innerWidth}px window`);
 if (!document.querySelector('a.skip[href="#page"]')) problems.push('no skip link');
 return problems;
-"#;
+"##;
 
 /// The harness itself, without the console: chromedriver starts, a session opens, a
 /// page of the real server loads, screenshots are written (at 1280 and 420 wide), a

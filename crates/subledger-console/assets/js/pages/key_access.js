@@ -125,17 +125,19 @@ export async function render(main, route, ctx) {
 
 function entriesTable(entries, customers) {
   const name = (id) => customers.querySelector(`option[value="${CSS.escape(id)}"]`)?.textContent;
+  // `data-value` holds the API's own value where the cell shows something friendlier.
   const cell = (col, ...content) => h('td', { 'data-col': col }, ...content);
+  const valued = (col, value, ...content) => h('td', { 'data-col': col, 'data-value': value }, ...content);
   return table('ka-table', 'Key-access entries', [
     { title: 'at (UTC)' }, { title: 'user' }, { title: 'role' }, { title: 'customer' },
     { title: 'subscription' }, { title: 'product' }, { title: 'action' }, { title: 'version · language · os' }],
   entries.map((e) => h('tr', {},
-    cell('at', fmt.instant(e.at)),
+    valued('at', e.at, fmt.instant(e.at)),
     cell('user', e.user),
     cell('role', e.role),
-    cell('customer_id', h('a', { href: `#/customer/${e.customer_id}`, title: e.customer_id }, name(e.customer_id) || e.customer_id)),
+    valued('customer_id', e.customer_id, h('a', { href: `#/customer/${e.customer_id}`, title: e.customer_id }, name(e.customer_id) || e.customer_id)),
     cell('subscription_id', h('a', { href: `#/subscription/${e.subscription_id}`, class: 'mono' }, e.subscription_id)),
-    cell('product_id', e.product_name || e.product_id),
-    cell('action', e.action.replace('_', ' ')),
+    valued('product_id', e.product_id, e.product_name || e.product_id),
+    valued('action', e.action, e.action.replace('_', ' ')),
     h('td', {}, [e.version, e.language, e.os].filter(Boolean).join(' · ')))));
 }
