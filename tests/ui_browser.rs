@@ -1058,6 +1058,172 @@ async fn gen_2_a_partner_cannot_see_another_partners_customer() {
     b.screenshot("own-customer").await;
 }
 
+/// BIL: "why did this customer pay this much in June": the lines the customer page
+/// shows for a month are the API's lines of that month, and they add up to the
+/// month's total the API gives (and the page shows).
+#[tokio::test]
+#[cfg_attr(
+    not(ui_tests),
+    ignore = "needs Chromium: scripts/install-chromium.sh, then SUBLEDGER_UI_TESTS=1"
+)]
+async fn bil_a_months_lines_on_the_customer_page_add_up_to_its_total() {
+    let test = "bil";
+    let tools = tools(test);
+    let _one_browser = SERIAL.lock().await;
+    let fx = Fixture::start();
+    let p0 = fx.partner_token(0).to_owned();
+    // The customer of partner 0 with the busiest month, and that month's total.
+    let mut best: Option<(Uuid, Value)> = None;
+    for c in fx.customers_of(0).await {
+        let (status, body) = fx
+            .get(&p0, &format!("/v1/billing/lines?customer_id={c}&limit=1"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        for t in body["totals"].as_array().expect("totals") {
+            if best
+                .as_ref()
+                .is_none_or(|(_, b)| t["lines"].as_u64() > b["lines"].as_u64())
+            {
+                best = Some((c, t.clone()));
+            }
+        }
+    }
+    let (customer, total) = best.expect("partner 0 billed someone");
+    let month = total["month"].as_str().expect("month").to_owned();
+    assert!(total["lines"].as_u64() >= Some(2), "{total}");
+    let (y, m) = month.split_once('-').expect("YYYY-MM");
+    let (y, m): (i32, u32) = (y.parse().expect("year"), m.parse().expect("month"));
+    let next = if m == 12 {
+        format!("{}-01-01", y + 1)
+    } else {
+        format!("{y}-{:02}-01", m + 1)
+    };
+    let (status, lines) = fx
+        .get(
+            &p0,
+            &format!(
+                "/v1/billing/lines?customer_id={customer}&from={month}-01&to={next}&limit=1000"
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{lines}");
+    let lines = lines["lines"].as_array().expect("lines").len();
+    assert_eq!(Some(lines as u64), total["lines"].as_u64(), "{total}");
+
+    let b = Browser::open(test, &tools).await;
+    b.sign_in(fx.base(), &p0).await;
+    let state = b
+        .open_page(
+            fx.base(),
+            &format!("/customer/{customer}?month={month}"),
+            Some("table#billing-lines"),
+        )
+        .await;
+    assert!(state.error.is_none(), "{state:?}");
+    let expected_net = format!(
+        "{}:{}",
+        total["currency"].as_str().expect("currency"),
+        total["net_minor"]
+    );
+    b.wait_for(
+        &format!("{lines} lines of {month} adding up to {expected_net}"),
+        "return [document.querySelectorAll('table#billing-lines tbody tr').length,
+                 document.querySelector('#billing-sum')?.dataset.netMinor ?? null,
+                 document.querySelector('#billing-month')?.value ?? null]",
+        vec![],
+        |v| v == &json!([lines, expected_net, month]),
+    )
+    .await;
+    b.screenshot("month-lines").await;
+}
+
+/// The seal in the browser: with the operator's public key pasted, the checkpoint's
+/// signature verifies and every event of a subscription's history is proven in the
+/// signed log; with any other key the page says the signature does not verify.
+#[tokio::test]
+#[cfg_attr(
+    not(ui_tests),
+    ignore = "needs Chromium: scripts/install-chromium.sh, then SUBLEDGER_UI_TESTS=1"
+)]
+async fn the_ledger_page_verifies_a_subscriptions_history_against_the_signed_checkpoint() {
+    let test = "ledger";
+    let tools = tools(test);
+    let _one_browser = SERIAL.lock().await;
+    let fx = Fixture::start();
+    let p0 = fx.partner_token(0).to_owned();
+    let mut chosen = None;
+    for c in fx.customers_of(0).await {
+        if let Some(s) = fx.subscriptions(0, c).await.first() {
+            chosen = Some(s["subscription_id"].as_str().expect("id").to_owned());
+            break;
+        }
+    }
+    let subscription = chosen.expect("a subscription of partner 0");
+    let (status, history) = fx
+        .get(&p0, &format!("/v1/subscriptions/{subscription}/history"))
+        .await;
+    assert_eq!(status, 200, "{history}");
+    let events = history["events"].as_array().expect("events").len();
+    // Everything written so far is sealed and signed, so every event is provable.
+    let checkpoint = fx.post_ok(&p0, "/v1/ledger/checkpoint", &json!({})).await;
+    let key = std::fs::read_to_string(fx.server.data_dir.join("ledger.key.pub"))
+        .expect("the operator's public key");
+    let key = key.trim();
+    assert_eq!(checkpoint["public_key"], json!(key));
+
+    let b = Browser::open(test, &tools).await;
+    b.sign_in(fx.base(), &p0).await;
+    b.open_page(fx.base(), "/ledger", Some("dl#checkpoint"))
+        .await;
+    b.js(
+        "sessionStorage.setItem('subledger.auditor_public_key', arguments[0]); return true",
+        vec![json!(key)],
+    )
+    .await;
+    let state = b
+        .open_page(
+            fx.base(),
+            &format!("/ledger?subscription={subscription}"),
+            Some("#verify-result[data-outcome]"),
+        )
+        .await;
+    assert!(state.error.is_none(), "{state:?}");
+    b.wait_for(
+        &format!("all {events} events proven and the signature valid"),
+        "return [document.querySelector('#verify-result')?.dataset.outcome ?? null,
+                 document.querySelectorAll('#verify-events tbody tr[data-outcome=\"included\"]').length,
+                 document.querySelector('#checkpoint-signature')?.dataset.outcome ?? null]",
+        vec![],
+        |v| v == &json!(["ok", events, "ok"]),
+    )
+    .await;
+    b.screenshot("verified").await;
+
+    // Another key (a valid Ed25519 point, not the operator's): the signature fails,
+    // and so does the verification of the history.
+    let other = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    b.js(
+        "sessionStorage.setItem('subledger.auditor_public_key', arguments[0]); return true",
+        vec![json!(other)],
+    )
+    .await;
+    b.open_page(
+        fx.base(),
+        &format!("/ledger?subscription={subscription}"),
+        Some("#verify-result[data-outcome]"),
+    )
+    .await;
+    b.wait_for(
+        "the signature refused with another key",
+        "return [document.querySelector('#verify-result')?.dataset.outcome ?? null,
+                 document.querySelector('#checkpoint-signature')?.dataset.outcome ?? null]",
+        vec![],
+        |v| v == &json!(["failed", "failed"]),
+    )
+    .await;
+    b.screenshot("wrong-key").await;
+}
+
 /// GEN-3: a sales agent may not read the key-access log; the page shows the API's
 /// 403 exactly as the API gave it.
 #[tokio::test]

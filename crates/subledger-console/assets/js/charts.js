@@ -18,13 +18,17 @@ function mount(container, opts, data) {
   return plot;
 }
 
-// Bars per day (xs: seconds since the epoch at UTC midnight), one series per entry of `series`.
-export function dailyBars(container, label, xs, series) {
+// Bars per day (xs: seconds since the epoch at UTC midnight), one series per entry
+// of `series`, over [from, to) when given (else a day either side of the data).
+export function dailyBars(container, label, xs, series, from, to) {
   const bars = window.uPlot.paths.bars({ size: [0.7, 40] });
   container.setAttribute('aria-label', label);
+  const day = 86400;
+  const lo = from ?? (xs.length ? xs[0] - day : Date.now() / 1000 - 30 * day);
+  const hi = to ?? (xs.length ? xs[xs.length - 1] + day : Date.now() / 1000);
   return mount(container, {
     title: label,
-    scales: { x: { time: true }, y: { range: fromZero } },
+    scales: { x: { time: true, range: () => [lo - day / 2, hi + day / 2] }, y: { range: fromZero } },
     series: [{}, ...series.map((s, i) => ({
       label: s.label, stroke: COLORS[i % COLORS.length], fill: `${COLORS[i % COLORS.length]}99`,
       paths: bars, points: { show: false },
@@ -41,7 +45,7 @@ export function monthlyBars(container, label, months, series, unit) {
   const xs = months.map((_, i) => i);
   return mount(container, {
     title: label,
-    scales: { x: { time: false, distr: 2 }, y: { range: fromZero } },
+    scales: { x: { time: false, range: () => [-0.5, months.length - 0.5] }, y: { range: fromZero } },
     series: [{ label: 'month', value: (u, v) => (v == null ? '' : months[v]) },
       ...series.map((s, i) => ({
         label: s.label, stroke: COLORS[i % COLORS.length], fill: `${COLORS[i % COLORS.length]}99`,

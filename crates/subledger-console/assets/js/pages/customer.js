@@ -147,7 +147,8 @@ async function billing(main, id, route, ctx) {
           h('td', { class: 'num' }, `${l.days_charged} / ${l.price_days}`),
           h('td', {}, `${l.period_start} → ${l.period_end}`),
           h('td', { class: 'num' }, fmt.money((l.kind === 'credit' ? -1 : 1) * l.amount.amount_minor, l.amount.currency))))),
-        h('p', { id: 'billing-sum' }, `${lines.length} lines${truncated ? ' (first ones only)' : ''}; net `,
+        h('p', { id: 'billing-sum', 'data-net-minor': Object.entries(sum).map(([c, v]) => `${c}:${v}`).join(' ') },
+          `${lines.length} lines${truncated ? ' (first ones only)' : ''}; net `,
           Object.entries(sum).map(([c, v]) => fmt.money(v, c)).join(' + ') || '0'));
     });
   }

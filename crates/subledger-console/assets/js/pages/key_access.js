@@ -68,7 +68,8 @@ export async function render(main, route, ctx) {
       csv.disabled = true;
       const page = await get('/v1/audit/key-access', query);
       shown = { query, page };
-      count.textContent = `${page.entries.length} entries${page.next_cursor ? ' on this page' : ''}`;
+      const n = page.entries.length;
+      count.textContent = `${n} ${n === 1 ? 'entry' : 'entries'}${page.next_cursor ? ' on this page' : ''}`;
       results.append(entriesTable(page.entries, customers));
       prev.disabled = cursors.length === 0;
       next.disabled = !page.next_cursor;
@@ -83,11 +84,13 @@ export async function render(main, route, ctx) {
       const daily = await get('/v1/audit/key-access/daily', filters());
       const days = daily.days;
       const xs = days.map((d) => Date.parse(`${d.date}T00:00:00Z`) / 1000);
+      const day = (d) => (d ? Date.parse(`${d}T00:00:00Z`) / 1000 : undefined);
+      const f = filters();
       dailyBars(chart, 'Key accesses per day (UTC)', xs, [
         { label: 'reveal key', values: days.map((d) => d.reveal_key) },
         { label: 'download', values: days.map((d) => d.download) },
         { label: 'copy link', values: days.map((d) => d.copy_link) },
-      ]);
+      ], day(f.from), f.to ? day(f.to) - 86400 : undefined);
       chartTable.replaceChildren(h('summary', {}, 'Accesses per day as a table'),
         table('ka-daily', 'Accesses per day', [
           { title: 'date' }, { title: 'reveal key', num: true }, { title: 'download', num: true },
