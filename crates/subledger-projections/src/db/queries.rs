@@ -159,17 +159,7 @@ impl ProjectionDb {
                     customer_id.map(|p| p.to_string()),
                     partner_id.map(|p| p.to_string())
                 ],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
-                },
+                |r| r.try_into(),
             )?;
             Ok(rows.collect::<Result<_, _>>()?)
         })?;
@@ -292,17 +282,7 @@ impl ProjectionDb {
                     after_id,
                     i64::try_from(f.limit).unwrap_or(i64::MAX)
                 ],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                    ))
-                },
+                |r| r.try_into(),
             )?;
             Ok(rows.collect::<Result<_, _>>()?)
         })?;
