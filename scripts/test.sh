@@ -60,3 +60,8 @@ else
   printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' >&2
   run_tests
 fi
+
+# The published contract against the real server: schemathesis over a simulated ledger
+# (scripts/api-fuzz.sh; SUBLEDGER_API_FUZZ=skip skips it, loudly).
+step "API contract fuzzing (schemathesis against subledger serve)"
+scripts/api-fuzz.sh

@@ -24,12 +24,19 @@ use crate::reads::{caught_up, next_cursor, range, visible_customer};
 #[into_params(parameter_in = Query)]
 pub struct BillingQuery {
     /// Only this customer's lines (it must be visible to the caller).
+    #[param(value_type = Option<Uuid>)]
     pub customer_id: Option<String>,
     /// Lines raised at or after this instant (or date).
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub from: Option<String>,
-    /// Lines raised before this instant (or date).
+    /// Lines raised before this instant (or date); not before `from` (400).
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub to: Option<String>,
+    /// Page size: default 100, at most 1000.
+    #[param(schema_with = crate::openapi::page_limit)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::openapi::number_cursor)]
     pub cursor: Option<String>,
     /// Wait (bounded) until the read models have applied this global position.
     pub min_position: Option<u64>,

@@ -59,13 +59,17 @@ pub fn parse_command(body: &[u8]) -> Result<ParsedCommand, ApiError> {
     };
     let expected_version: Option<u64> = match object.remove("expected_version") {
         None => None,
-        Some(v) => envelope_field("expected_version", v)?,
+        Some(mut v) => {
+            integral_numbers(&mut v);
+            envelope_field("expected_version", v)?
+        }
     };
     let dry_run: Option<bool> = match object.remove("dry_run") {
         None => None,
         Some(v) => envelope_field("dry_run", v)?,
     };
-    let value = Value::Object(object);
+    let mut value = Value::Object(object);
+    integral_numbers(&mut value);
     let command = Command::deserialize(&value).map_err(|e| {
         let message = e.to_string();
         let path = (body.len() <= BLAME_MAX_BYTES)
@@ -85,6 +89,28 @@ pub fn parse_command(body: &[u8]) -> Result<ParsedCommand, ApiError> {
         dry_run: dry_run.unwrap_or(false),
         command,
     })
+}
+
+/// JSON has one number type: `3.0` is the integer 3 (as JSON Schema's
+/// `integer` says), so integral numbers written with a fraction or an exponent
+/// are read as integers; serde alone would refuse them for a `u32`.
+fn integral_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+            {
+                if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+                    *v = Value::from(f as u64);
+                } else if (i64::MIN as f64..0.0).contains(&f) {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(integral_numbers),
+        Value::Object(o) => o.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 fn envelope_field<T: serde::de::DeserializeOwned>(name: &str, v: Value) -> Result<T, ApiError> {
@@ -231,20 +257,22 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     post,
     path = "/v1/commands",
     tag = "commands",
+    // The body's schema (`Command`, a `oneOf` by `type`) is derived from the
+    // domain's command types in `openapi::commands`.
     request_body(
         content = Object,
         description = "`command_id` (UUID), optional `expected_version` and `dry_run`, `type` and the command's fields (API.md)"
     ),
     responses(
-        (status = 200, description = "Accepted (or validated, for a dry run); a repeated command id returns the first body", body = Object),
+        (status = 200, description = "Accepted (or validated, for a dry run); a repeated command id returns the first body", body = subledger_app::CommandResponse),
         (status = 400, description = "Malformed JSON, unknown field, bad value", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody),
         (status = 403, description = "The actor's roles do not allow it", body = crate::error::ErrorBody),
         (status = 404, description = "No such customer/subscription/transfer for this actor", body = crate::error::ErrorBody),
-        (status = 409, description = "`expected_version` mismatch", body = crate::error::ErrorBody),
+        (status = 409, description = "`expected_version` mismatch (VersionConflict), or an id the command creates is taken (IdAlreadyUsed)", body = crate::error::ErrorBody),
         (status = 413, description = "Body over the limit", body = crate::error::ErrorBody),
         (status = 422, description = "A business rule refuses it", body = crate::error::ErrorBody),
-        (status = 503, description = "The store is unavailable", body = crate::error::ErrorBody),
+        (status = 503, description = "The store is unavailable, or no answer within the deadline (send it again with the same command_id)", body = crate::error::ErrorBody),
     ),
     security(("bearer" = []))
 )]

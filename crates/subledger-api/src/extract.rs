@@ -144,7 +144,8 @@ pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
     };
     let bad = || ApiError::invalid("cursor", "not a cursor this server gave out");
     let hex = cursor.strip_prefix(CURSOR_TAG).ok_or_else(bad)?;
-    if hex.len() % 2 != 0 || !hex.is_ascii() {
+    // Lowercase hex digits only, as `encode_cursor` writes them.
+    if hex.len() % 2 != 0 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(bad());
     }
     let bytes = (0..hex.len())

@@ -52,6 +52,7 @@ pub struct FeedQuery {
     /// The global position to read after (0, the default, is the start).
     pub after: Option<u64>,
     /// Events per response: default 100, at most 1000.
+    #[param(schema_with = crate::openapi::page_limit)]
     pub limit: Option<u32>,
 }
 
@@ -66,7 +67,7 @@ pub struct FeedEvent {
     pub event_type: String,
     pub at: DateTime<Utc>,
     pub command_id: Option<Uuid>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub actor: serde_json::Value,
     #[schema(value_type = Object)]
     pub data: serde_json::Value,

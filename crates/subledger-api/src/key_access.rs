@@ -32,22 +32,31 @@ pub(crate) const NEXT_CURSOR_HEADER: HeaderName = HeaderName::from_static("x-nex
 #[into_params(parameter_in = Query)]
 pub struct KeyAccessQuery {
     /// Entries at or after this instant (or date).
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub from: Option<String>,
-    /// Entries before this instant (or date).
+    /// Entries before this instant (or date); not before `from` (400).
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub to: Option<String>,
     /// Only entries about this customer (a UUID).
+    #[param(value_type = Option<Uuid>)]
     pub customer_id: Option<String>,
     /// Only entries about this subscription (a UUID).
+    #[param(value_type = Option<Uuid>)]
     pub subscription_id: Option<String>,
-    /// Only entries of this user (exact match).
+    /// Only entries of this user (exact match; not empty).
+    #[param(min_length = 1)]
     pub user: Option<String>,
     /// Only this action: `reveal_key`, `download` or `copy_link`.
+    #[param(schema_with = crate::openapi::key_action)]
     pub action: Option<String>,
     /// Page size: default 100, at most 1000 (the CSV is the same page).
+    #[param(schema_with = crate::openapi::page_limit)]
     pub limit: Option<u32>,
     /// The `next_cursor` (or `x-next-cursor`) of the previous page.
+    #[param(schema_with = crate::openapi::number_cursor)]
     pub cursor: Option<String>,
     /// `csv` for the page as CSV (as `Accept: text/csv`), or `json`.
+    #[param(schema_with = crate::openapi::list_format)]
     pub format: Option<String>,
     /// Wait (bounded) until the read models have applied this global position.
     pub min_position: Option<u64>,
@@ -58,16 +67,22 @@ pub struct KeyAccessQuery {
 #[into_params(parameter_in = Query)]
 pub struct KeyAccessDailyQuery {
     /// Entries at or after this instant (or date).
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub from: Option<String>,
-    /// Entries before this instant (or date).
+    /// Entries before this instant (or date); not before `from` (400).
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub to: Option<String>,
     /// Only entries about this customer (a UUID).
+    #[param(value_type = Option<Uuid>)]
     pub customer_id: Option<String>,
     /// Only entries about this subscription (a UUID).
+    #[param(value_type = Option<Uuid>)]
     pub subscription_id: Option<String>,
-    /// Only entries of this user (exact match).
+    /// Only entries of this user (exact match; not empty).
+    #[param(min_length = 1)]
     pub user: Option<String>,
     /// Only this action: `reveal_key`, `download` or `copy_link`.
+    #[param(schema_with = crate::openapi::key_action)]
     pub action: Option<String>,
     /// Wait (bounded) until the read models have applied this global position.
     pub min_position: Option<u64>,

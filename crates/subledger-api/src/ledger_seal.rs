@@ -30,8 +30,10 @@ pub struct CheckpointView {
 #[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// The record's log position.
+    #[param(minimum = 1)]
     pub position: u64,
     /// The size of the tree (a checkpoint's `tree_size`).
+    #[param(minimum = 1)]
     pub tree_size: u64,
 }
 
@@ -40,8 +42,10 @@ pub struct InclusionQuery {
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The older tree size.
+    #[param(minimum = 1)]
     pub from: u64,
     /// The newer tree size.
+    #[param(minimum = 1)]
     pub to: u64,
 }
 

@@ -36,7 +36,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 pub use auth::{AuthError, AuthFile, TokenEntry};
 pub use commands::{ParsedCommand, parse_command};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
-pub use openapi::ApiDoc;
+pub use openapi::{ApiDoc, command_schema_name, contract as openapi_contract};
 
 /// How the server behaves.
 #[derive(Debug, Clone)]

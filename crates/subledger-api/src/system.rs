@@ -22,7 +22,6 @@ use crate::extract::Caller;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CatalogOut {
     /// The products on offer (CAT): id, name, kind, plans with unit prices, flags.
-    #[schema(value_type = Vec<Object>)]
     pub products: Vec<Product>,
 }
 
@@ -153,10 +152,18 @@ pub async fn advance_clock(
     get,
     path = "/healthz",
     tag = "operations",
-    responses((status = 200, description = "The server is up", body = Object))
+    responses((status = 200, description = "The server is up", body = Health))
 )]
-pub async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Liveness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    #[schema(value_type = String, example = "ok")]
+    pub status: &'static str,
 }
 
 /// `GET /metrics`: the ledger's and the HTTP layer's metrics, Prometheus text

@@ -17,14 +17,18 @@ pub(crate) fn raw_payload(bytes: &[u8]) -> Result<Box<RawValue>, serde_json::Err
 
 /// One event as the response shows it: `{ "type": …, "data": { … } }`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventOut {
     #[serde(rename = "type")]
     pub event_type: String,
+    /// The event's payload as stored.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: Box<RawValue>,
 }
 
 /// The result of an accepted (or dry-run) command.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandResponse {
     pub command_id: Uuid,
     pub stream: String,

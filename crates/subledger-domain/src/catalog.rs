@@ -13,6 +13,7 @@ use crate::money::Money;
 pub const DEFAULT_CATALOG_JSON: &str = include_str!("../catalog/default.json");
 
 /// What a product is (CAT kinds).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductKind {
@@ -26,6 +27,7 @@ pub enum ProductKind {
 
 /// One term and billing combination on offer, with its unit price per seat and
 /// billing period.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
@@ -36,6 +38,7 @@ pub struct Plan {
 }
 
 /// Choices offered for software downloads and keys (KEY-1).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SoftwareOptions {
@@ -52,6 +55,7 @@ fn yes() -> bool {
 }
 
 /// A product of the catalog.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Product {

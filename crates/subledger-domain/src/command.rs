@@ -15,6 +15,7 @@ fn yes() -> bool {
 }
 
 /// One line item of a purchase order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseItem {
@@ -35,6 +36,7 @@ pub struct PurchaseItem {
 }
 
 /// When an upgrade takes effect (UPG-7).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UpgradeTiming {
@@ -44,6 +46,7 @@ pub enum UpgradeTiming {
 }
 
 /// The kind of key asked for (KEY-2).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum KeyType {
     #[default]
@@ -72,6 +75,24 @@ macro_rules! commands {
 
             pub const TYPE_NAMES: [&'static str; [$(stringify!($name)),*].len()] =
                 [$(stringify!($name)),*];
+
+            /// Each command's own fields as an OpenAPI schema, by `type` tag, in
+            /// the order of `TYPE_NAMES` (the API adds the envelope and the tag).
+            #[cfg(feature = "openapi")]
+            pub fn openapi_schemas() -> Vec<(
+                &'static str,
+                utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+            )> {
+                vec![$((stringify!($name), <$name as utoipa::PartialSchema>::schema()),)*]
+            }
+
+            /// The named schemas the commands' schemas refer to (`Term`, `Billing`, …).
+            #[cfg(feature = "openapi")]
+            pub fn openapi_components(
+                out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+            ) {
+                $(<$name as utoipa::ToSchema>::schemas(out);)*
+            }
         }
 
         $(
@@ -110,6 +131,7 @@ commands!(
 // The field order of each struct is its canonical JSON order, which the GEN-5
 // fingerprint hashes: reordering fields changes stored fingerprints.
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomer {
@@ -120,18 +142,21 @@ pub struct CreateCustomer {
     pub segment: Segment,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestRelationship {
     pub customer_id: Uuid,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptRelationship {
     pub partner_id: Uuid,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Purchase {
@@ -145,6 +170,7 @@ pub struct Purchase {
     pub additional_resellers: Vec<Uuid>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddSeats {
@@ -152,6 +178,7 @@ pub struct AddSeats {
     pub seats: u32,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReduceSeats {
@@ -159,18 +186,21 @@ pub struct ReduceSeats {
     pub seats: u32,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Suspend {
     pub subscription_id: Uuid,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reactivate {
     pub subscription_id: Uuid,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetAutoRenew {
@@ -178,6 +208,7 @@ pub struct SetAutoRenew {
     pub enabled: bool,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Upgrade {
@@ -196,6 +227,7 @@ pub struct Upgrade {
 
 /// REN-4: the next-term instructions for one subscription, on the wire as the
 /// subscription id beside the change's own fields.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "ScheduleChangeWire")]
 pub struct ScheduleChange {
@@ -242,12 +274,14 @@ impl TryFrom<ScheduleChangeWire> for ScheduleChange {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClearScheduledChange {
     pub subscription_id: Uuid,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConvertTrial {
@@ -262,12 +296,14 @@ pub struct ConvertTrial {
     pub billing: Option<Billing>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cancel {
     pub subscription_id: Uuid,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestTransfer {
@@ -276,6 +312,7 @@ pub struct RequestTransfer {
     pub customer_email: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptTransfer {
@@ -283,12 +320,14 @@ pub struct AcceptTransfer {
     pub subscription_ids: Vec<Uuid>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RejectTransfer {
     pub transfer_id: Uuid,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevealKey {
@@ -303,6 +342,7 @@ pub struct RevealKey {
     pub os: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DownloadSoftware {
@@ -315,6 +355,7 @@ pub struct DownloadSoftware {
     pub os: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CopyDownloadLink {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// An amount in minor units (cents) of one currency.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Money {

@@ -11,6 +11,7 @@ use crate::event::ScheduledChange;
 use crate::state::{Status, Subscription};
 
 /// One reducible seat batch (SEAT-5).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundableBatch {
     pub seats: u32,
@@ -18,6 +19,7 @@ pub struct RefundableBatch {
 }
 
 /// SEAT-5: the seats reducible now, per batch and in total.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundableSeats {
     pub total: u32,
@@ -55,6 +57,7 @@ impl RefundableSeats {
 }
 
 /// The subscription view of VIEW-1, with the field names API.md fixes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionView {
     pub subscription_id: Uuid,

@@ -29,10 +29,13 @@ const MAX_Q_CHARS: usize = 200;
 pub struct CustomerListQuery {
     /// Only customers whose company name or domain contains this text,
     /// compared case-insensitively (at most 200 characters; empty: all).
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Page size: default 100, at most 1000.
+    #[param(schema_with = crate::openapi::page_limit)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::openapi::customer_cursor)]
     pub cursor: Option<String>,
     /// Wait (bounded) until the read models have applied this global position.
     pub min_position: Option<u64>,

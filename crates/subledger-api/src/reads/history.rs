@@ -13,10 +13,28 @@ use subledger_projections::{HistoryFilter, HistoryRow};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{ListQuery, as_of, caught_up, next_cursor, shown_actor, visible_subscription};
+use super::{as_of, caught_up, next_cursor, shown_actor, visible_subscription};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Caller, IdPath, decode_number_cursor, limit};
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Only the events up to this instant (VIEW-4): not after the ledger's now
+    /// (400); a date means its first instant.
+    #[param(schema_with = crate::openapi::instant_or_date)]
+    pub as_of: Option<String>,
+    /// Wait (bounded) until the read models have applied this global position.
+    pub min_position: Option<u64>,
+    /// Page size: default 100, at most 1000.
+    #[param(schema_with = crate::openapi::page_limit)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::openapi::number_cursor)]
+    pub cursor: Option<String>,
+}
 
 /// One event of a subscription's history (VIEW-5).
 #[derive(Debug, Serialize, ToSchema)]
@@ -26,7 +44,7 @@ pub struct HistoryEvent {
     pub at: DateTime<Utc>,
     /// `{ user, partner_id | customer_id, roles }`; null for the ledger's own
     /// time-driven work; only `partner_id` for another partner's user.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub actor: Value,
     pub command_id: Option<Uuid>,
     #[schema(value_type = Object)]
@@ -49,7 +67,7 @@ pub struct History {
     get,
     path = "/v1/subscriptions/{id}/history",
     tag = "reads",
-    params(("id" = Uuid, Path, description = "Subscription id"), ListQuery),
+    params(("id" = Uuid, Path, description = "Subscription id"), HistoryQuery),
     responses(
         (status = 200, description = "VIEW-5: every event touching the subscription, oldest first", body = History),
         (status = 403, body = crate::error::ErrorBody),
@@ -61,7 +79,7 @@ pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
     IdPath(id): IdPath,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
 ) -> Result<Json<History>, ApiError> {
     let partner = caller.partner_for(Action::Read)?;
     let limit = limit(q.limit)?;

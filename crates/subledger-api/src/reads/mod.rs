@@ -195,13 +195,17 @@ pub(crate) fn shown_actor(actor: Option<&Actor>, partner: Uuid) -> Value {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Read the state as of this instant (VIEW-4).
+    /// Read the state as of this instant (VIEW-4): not after the ledger's now
+    /// (400); a date means its first instant.
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub as_of: Option<String>,
     /// Wait (bounded) until the read models have applied this global position.
     pub min_position: Option<u64>,
     /// Page size: default 100, at most 1000.
+    #[param(schema_with = crate::openapi::page_limit)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::openapi::text_cursor)]
     pub cursor: Option<String>,
 }
 

@@ -25,7 +25,6 @@ pub struct OrderOut {
     pub additional_resellers: Vec<Uuid>,
     /// The line items as bought: subscription, product, quantity, term, billing,
     /// trial, auto-renew, promotion, unit price.
-    #[schema(value_type = Vec<Object>)]
     pub lines: Vec<OrderLine>,
 }
 

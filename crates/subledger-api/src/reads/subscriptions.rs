@@ -24,7 +24,9 @@ use crate::extract::{ApiQuery, Caller, IdPath, decode_cursor, limit};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AsOfQuery {
-    /// Read the state as of this instant (VIEW-4).
+    /// Read the state as of this instant (VIEW-4): not after the ledger's now
+    /// (400); a date means its first instant.
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub as_of: Option<String>,
     /// Wait (bounded) until the read models have applied this global position:
     /// pass a command response's `position` to read that command's effects.
@@ -35,22 +37,26 @@ pub struct AsOfQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SubscriptionListQuery {
-    /// Read the state as of this instant (VIEW-4).
+    /// Read the state as of this instant (VIEW-4): not after the ledger's now
+    /// (400); a date means its first instant.
+    #[param(schema_with = crate::openapi::instant_or_date)]
     pub as_of: Option<String>,
     /// Wait (bounded) until the read models have applied this global position.
     pub min_position: Option<u64>,
     /// Page size: default 100, at most 1000 (JSON only; the CSV export is whole).
+    #[param(schema_with = crate::openapi::page_limit)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::openapi::text_cursor)]
     pub cursor: Option<String>,
     /// `csv` for the export of VIEW-3 (as `Accept: text/csv`), or `json`.
+    #[param(schema_with = crate::openapi::list_format)]
     pub format: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SubscriptionList {
     /// Subscription views (VIEW-1), ordered by subscription id.
-    #[schema(value_type = Vec<Object>)]
     pub subscriptions: Vec<SubscriptionView>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
@@ -79,7 +85,7 @@ pub struct RefundableSeatsOut {
     tag = "reads",
     params(("id" = Uuid, Path, description = "Subscription id"), AsOfQuery),
     responses(
-        (status = 200, description = "The subscription view (VIEW-1); `ETag` is its stream version", body = Object,
+        (status = 200, description = "The subscription view (VIEW-1); `ETag` is its stream version", body = SubscriptionView,
          headers(("etag" = String, description = "The stream version, quoted"))),
         (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody),

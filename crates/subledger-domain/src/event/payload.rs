@@ -12,6 +12,7 @@ use crate::catalog::ProductKind;
 use crate::money::Money;
 
 /// A line of an order as bought.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     pub subscription_id: Uuid,

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::calendar::{Billing, Term};
 
 /// A customer's market segment.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Segment {
@@ -21,6 +22,7 @@ pub enum Segment {
 }
 
 /// The next-term instructions of REN-4. Every field is optional; at least one is set.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduledChange {
     #[serde(default)]

@@ -11,6 +11,7 @@ use crate::event::{Origin, ScheduledChange, SeatBatch, SubscriptionCreated, Subs
 use crate::money::Money;
 
 /// A subscription's status (VIEW-1).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
