@@ -73,7 +73,7 @@ for t in "${targets[@]}"; do
     "${fuzz[@]}" run "${build_flags[@]}" "$t" "$corpus" "$seeds" -- \
         -max_total_time="$seconds" -timeout="$timeout" -print_final_stats=1 \
         >"$log" 2>&1 || status=$?
-    done_line="$(grep -E '^#[0-9]+ +DONE' "$log" | tail -1 || true)"
+    done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)"
     execs="$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}' || true)"
     rate="$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}' || true)"
     if [[ $status -ne 0 ]]; then

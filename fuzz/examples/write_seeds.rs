@@ -41,7 +41,9 @@ fn placeholder(i: usize) -> String {
 
 fn write_commands(fx: &Fixture, dir: &Path) {
     let product = |p: &'static str| move |s: &subledger_domain::Subscription| s.product_id == p;
-    let e3 = sub(fx, |s| s.product_id == "m365-e3" && s.status == Status::Active);
+    let e3 = sub(fx, |s| {
+        s.product_id == "m365-e3" && s.status == Status::Active
+    });
     let copilot = sub(fx, product("copilot-m365"));
     let server = sub(fx, product("windows-server-2022-standard"));
     let perpetual = sub(fx, product("windows-server-2022-perpetual"));
@@ -62,31 +64,155 @@ fn write_commands(fx: &Fixture, dir: &Path) {
     let a = id(0);
     let b = id(1);
     let seeds = [
-        ("create_customer", format!(r#"{{"command_id":"{a}","type":"CreateCustomer","customer_id":"7a000000-0000-0000-0000-000000000001","company_name":"Contoso","domain":"contoso.example","country":"DE","segment":"commercial"}}"#)),
-        ("request_relationship", format!(r#"{{"command_id":"{}","type":"RequestRelationship","customer_id":"{customer}"}}"#, id(7))),
-        ("accept_relationship", format!(r#"{{"command_id":"{}","type":"AcceptRelationship","partner_id":"{}"}}"#, id(6), placeholder(3))),
-        ("purchase", format!(r#"{{"command_id":"{a}","type":"Purchase","customer_id":"{customer}","items":[{{"product_id":"m365-e3","quantity":3,"term":"P1Y","billing":"annual"}},{{"product_id":"copilot-m365","quantity":2,"term":"P1M","billing":"monthly","auto_renew":false}}]}}"#)),
-        ("purchase_into_existing", format!(r#"{{"command_id":"{a}","type":"Purchase","customer_id":"{customer}","items":[{{"subscription_id":"{e3}","product_id":"m365-e3","quantity":1,"term":"P1Y","billing":"monthly"}}]}}"#)),
-        ("add_seats", format!(r#"{{"command_id":"{a}","type":"AddSeats","subscription_id":"{copilot}","seats":2}}"#)),
-        ("reduce_seats", format!(r#"{{"command_id":"{a}","type":"ReduceSeats","subscription_id":"{e3}","seats":3}}"#)),
-        ("reduce_seats_later", format!(r#"{{"command_id":"{a}","expected_version":200,"type":"ReduceSeats","subscription_id":"{e3}","seats":3}}"#)),
-        ("suspend", format!(r#"{{"command_id":"{a}","type":"Suspend","subscription_id":"{e3}"}}"#)),
-        ("reactivate", format!(r#"{{"command_id":"{a}","type":"Reactivate","subscription_id":"{suspended}"}}"#)),
-        ("set_auto_renew", format!(r#"{{"command_id":"{a}","type":"SetAutoRenew","subscription_id":"{perpetual}","enabled":false}}"#)),
-        ("upgrade", format!(r#"{{"command_id":"{a}","type":"Upgrade","subscription_id":"{e3}","target_product_id":"m365-e5","quantity":4,"timing":"end_of_term"}}"#)),
-        ("upgrade_into", format!(r#"{{"command_id":"{a}","type":"Upgrade","subscription_id":"{suspended}","target_product_id":"m365-business-premium","quantity":1,"target_subscription_id":"{premium}"}}"#)),
-        ("schedule_change", format!(r#"{{"command_id":"{a}","type":"ScheduleChange","subscription_id":"{e3}","quantity":8,"term":"P3Y","billing":"annual"}}"#)),
-        ("clear_scheduled_change", format!(r#"{{"command_id":"{a}","type":"ClearScheduledChange","subscription_id":"{e3}"}}"#)),
-        ("convert_trial", format!(r#"{{"command_id":"{a}","type":"ConvertTrial","subscription_id":"{trial}","quantity":30,"term":"P1Y","billing":"monthly"}}"#)),
-        ("cancel", format!(r#"{{"command_id":"{a}","dry_run":true,"type":"Cancel","subscription_id":"{copilot}"}}"#)),
-        ("cancel_cancelled", format!(r#"{{"command_id":"{a}","type":"Cancel","subscription_id":"{cancelled}"}}"#)),
-        ("request_transfer", format!(r#"{{"command_id":"{}","type":"RequestTransfer","customer_id":"{customer}","source_partner_id":"{}","customer_email":"it@fabrikam.example"}}"#, id(2), placeholder(0))),
-        ("accept_transfer", format!(r#"{{"command_id":"{a}","type":"AcceptTransfer","transfer_id":"{pending}","subscription_ids":["{e3}","{copilot}"]}}"#)),
-        ("reject_transfer", format!(r#"{{"command_id":"{a}","type":"RejectTransfer","transfer_id":"{pending}"}}"#)),
-        ("reveal_key", format!(r#"{{"command_id":"{a}","type":"RevealKey","subscription_id":"{server}","key_type":"MAK","version":"2022","language":"nl-NL","os":"x64"}}"#)),
-        ("download_software", format!(r#"{{"command_id":"{a}","type":"DownloadSoftware","subscription_id":"{perpetual}","version":"2022","language":"de-DE"}}"#)),
-        ("copy_download_link", format!(r#"{{"command_id":"{b}","type":"CopyDownloadLink","subscription_id":"{server}"}}"#)),
-        ("expiry_years_later", format!(r#"{{"command_id":"{a}","expected_version":9000,"type":"AddSeats","subscription_id":"{e3}","seats":1}}"#)),
+        (
+            "create_customer",
+            format!(
+                r#"{{"command_id":"{a}","type":"CreateCustomer","customer_id":"7a000000-0000-0000-0000-000000000001","company_name":"Contoso","domain":"contoso.example","country":"DE","segment":"commercial"}}"#
+            ),
+        ),
+        (
+            "request_relationship",
+            format!(
+                r#"{{"command_id":"{}","type":"RequestRelationship","customer_id":"{customer}"}}"#,
+                id(7)
+            ),
+        ),
+        (
+            "accept_relationship",
+            format!(
+                r#"{{"command_id":"{}","type":"AcceptRelationship","partner_id":"{}"}}"#,
+                id(6),
+                placeholder(3)
+            ),
+        ),
+        (
+            "purchase",
+            format!(
+                r#"{{"command_id":"{a}","type":"Purchase","customer_id":"{customer}","items":[{{"product_id":"m365-e3","quantity":3,"term":"P1Y","billing":"annual"}},{{"product_id":"copilot-m365","quantity":2,"term":"P1M","billing":"monthly","auto_renew":false}}]}}"#
+            ),
+        ),
+        (
+            "purchase_into_existing",
+            format!(
+                r#"{{"command_id":"{a}","type":"Purchase","customer_id":"{customer}","items":[{{"subscription_id":"{e3}","product_id":"m365-e3","quantity":1,"term":"P1Y","billing":"monthly"}}]}}"#
+            ),
+        ),
+        (
+            "add_seats",
+            format!(
+                r#"{{"command_id":"{a}","type":"AddSeats","subscription_id":"{premium}","seats":2}}"#
+            ),
+        ),
+        (
+            "reduce_seats",
+            format!(
+                r#"{{"command_id":"{a}","type":"ReduceSeats","subscription_id":"{e3}","seats":3}}"#
+            ),
+        ),
+        (
+            "reduce_seats_later",
+            format!(
+                r#"{{"command_id":"{a}","expected_version":200,"type":"ReduceSeats","subscription_id":"{e3}","seats":3}}"#
+            ),
+        ),
+        (
+            "suspend",
+            format!(r#"{{"command_id":"{a}","type":"Suspend","subscription_id":"{e3}"}}"#),
+        ),
+        (
+            "reactivate",
+            format!(
+                r#"{{"command_id":"{a}","type":"Reactivate","subscription_id":"{suspended}"}}"#
+            ),
+        ),
+        (
+            "set_auto_renew",
+            format!(
+                r#"{{"command_id":"{a}","type":"SetAutoRenew","subscription_id":"{perpetual}","enabled":false}}"#
+            ),
+        ),
+        (
+            "upgrade",
+            format!(
+                r#"{{"command_id":"{a}","type":"Upgrade","subscription_id":"{e3}","target_product_id":"m365-e5","quantity":4,"timing":"end_of_term"}}"#
+            ),
+        ),
+        (
+            "upgrade_into",
+            format!(
+                r#"{{"command_id":"{a}","type":"Upgrade","subscription_id":"{suspended}","target_product_id":"m365-business-premium","quantity":1,"target_subscription_id":"{premium}"}}"#
+            ),
+        ),
+        (
+            "schedule_change",
+            format!(
+                r#"{{"command_id":"{a}","type":"ScheduleChange","subscription_id":"{e3}","quantity":8,"term":"P3Y","billing":"annual"}}"#
+            ),
+        ),
+        (
+            "clear_scheduled_change",
+            format!(
+                r#"{{"command_id":"{a}","type":"ClearScheduledChange","subscription_id":"{e3}"}}"#
+            ),
+        ),
+        (
+            "convert_trial",
+            format!(
+                r#"{{"command_id":"{a}","type":"ConvertTrial","subscription_id":"{trial}","quantity":30,"term":"P1Y","billing":"monthly"}}"#
+            ),
+        ),
+        (
+            "cancel",
+            format!(
+                r#"{{"command_id":"{a}","dry_run":true,"type":"Cancel","subscription_id":"{copilot}"}}"#
+            ),
+        ),
+        (
+            "cancel_cancelled",
+            format!(r#"{{"command_id":"{a}","type":"Cancel","subscription_id":"{cancelled}"}}"#),
+        ),
+        (
+            "request_transfer",
+            format!(
+                r#"{{"command_id":"{}","type":"RequestTransfer","customer_id":"{customer}","source_partner_id":"{}","customer_email":"it@fabrikam.example"}}"#,
+                id(2),
+                placeholder(0)
+            ),
+        ),
+        (
+            "accept_transfer",
+            format!(
+                r#"{{"command_id":"{a}","type":"AcceptTransfer","transfer_id":"{pending}","subscription_ids":["{e3}","{premium}"]}}"#
+            ),
+        ),
+        (
+            "reject_transfer",
+            format!(r#"{{"command_id":"{a}","type":"RejectTransfer","transfer_id":"{pending}"}}"#),
+        ),
+        (
+            "reveal_key",
+            format!(
+                r#"{{"command_id":"{a}","type":"RevealKey","subscription_id":"{server}","key_type":"MAK","version":"2022","language":"nl-NL","os":"x64"}}"#
+            ),
+        ),
+        (
+            "download_software",
+            format!(
+                r#"{{"command_id":"{a}","type":"DownloadSoftware","subscription_id":"{perpetual}","version":"2022","language":"de-DE"}}"#
+            ),
+        ),
+        (
+            "copy_download_link",
+            format!(
+                r#"{{"command_id":"{b}","type":"CopyDownloadLink","subscription_id":"{server}"}}"#
+            ),
+        ),
+        (
+            "expiry_years_later",
+            format!(
+                r#"{{"command_id":"{a}","expected_version":9000,"type":"AddSeats","subscription_id":"{e3}","seats":1}}"#
+            ),
+        ),
     ];
     for (name, body) in seeds {
         write(dir, &format!("{name}.json"), body.as_bytes());

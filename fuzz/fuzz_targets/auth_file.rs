@@ -17,7 +17,10 @@ fuzz_target!(|input: &[u8]| {
         Err(e) => {
             let message = e.to_string();
             for t in &tokens {
-                assert!(!message.contains(t.as_str()), "the error {message:?} shows a token");
+                assert!(
+                    !message.contains(t.as_str()),
+                    "the error {message:?} shows a token"
+                );
             }
         }
         Ok(file) => {
@@ -27,7 +30,10 @@ fuzz_target!(|input: &[u8]| {
             assert!(back == file, "a written auth file loads as another");
             let debug = format!("{file:?}");
             for t in &tokens {
-                assert!(!debug.contains(t.as_str()), "the debug output shows a token");
+                assert!(
+                    !debug.contains(t.as_str()),
+                    "the debug output shows a token"
+                );
             }
         }
     }
@@ -43,11 +49,18 @@ fn secret_tokens(text: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut others = Vec::new();
     collect(&value, None, &mut tokens, &mut others);
-    tokens.retain(|t: &String| t.len() >= 8 && !others.iter().any(|o: &String| o.contains(t.as_str())));
+    tokens.retain(|t: &String| {
+        t.len() >= 8 && !others.iter().any(|o: &String| o.contains(t.as_str()))
+    });
     tokens
 }
 
-fn collect(v: &serde_json::Value, key: Option<&str>, tokens: &mut Vec<String>, others: &mut Vec<String>) {
+fn collect(
+    v: &serde_json::Value,
+    key: Option<&str>,
+    tokens: &mut Vec<String>,
+    others: &mut Vec<String>,
+) {
     match v {
         serde_json::Value::String(s) if key == Some("token") => tokens.push(s.clone()),
         serde_json::Value::String(s) => others.push(s.clone()),

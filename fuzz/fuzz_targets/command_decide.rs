@@ -15,7 +15,7 @@ use libfuzzer_sys::fuzz_target;
 use subledger_api::parse_command;
 use subledger_app::codec;
 use subledger_domain::state::{CustomerState, Status};
-use subledger_domain::{CommandContext, Command, decide, invariants, time};
+use subledger_domain::{Command, CommandContext, decide, invariants, time};
 use subledger_fuzz::{CUSTOMER, Fixture};
 use subledger_store::RecordedEvent;
 
@@ -40,7 +40,11 @@ fuzz_target!(|body: &[u8]| {
     for e in time::due_events(&state, now, &fx.catalog) {
         state.apply(&e);
     }
-    assert_eq!(invariants::check(&state), vec![], "after time work to {now}");
+    assert_eq!(
+        invariants::check(&state),
+        vec![],
+        "after time work to {now}"
+    );
     let addons_before = invariants::addon_limits(&state, &fx.catalog).len();
     let fingerprint = matches!(command, Command::RevealKey(_)).then_some("fp:fuzz");
     let ctx = CommandContext {
@@ -57,7 +61,10 @@ fuzz_target!(|body: &[u8]| {
     );
     let events = match result {
         Err(r) => {
-            assert!(!r.message.is_empty() && !r.rule.as_str().is_empty(), "{r:?}");
+            assert!(
+                !r.message.is_empty() && !r.rule.as_str().is_empty(),
+                "{r:?}"
+            );
             return;
         }
         Ok(events) => events,
@@ -67,7 +74,10 @@ fuzz_target!(|body: &[u8]| {
         after.apply(e);
     }
     let violations = invariants::check(&after);
-    assert!(violations.is_empty(), "{command:?} as {actor:?} at {now}: {violations:#?}");
+    assert!(
+        violations.is_empty(),
+        "{command:?} as {actor:?} at {now}: {violations:#?}"
+    );
     assert!(
         invariants::addon_limits(&after, &fx.catalog).len() <= addons_before,
         "PUR-7: {command:?} took add-ons over their base"
@@ -101,7 +111,11 @@ fn closed_stay_closed(before: &CustomerState, after: &CustomerState) {
             old.status,
             Status::Cancelled | Status::Transferred | Status::Expired
         ) {
-            assert_eq!(Some(old), after.subscriptions.get(id), "closed {id} changed");
+            assert_eq!(
+                Some(old),
+                after.subscriptions.get(id),
+                "closed {id} changed"
+            );
         }
     }
 }

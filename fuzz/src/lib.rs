@@ -180,7 +180,10 @@ fn build() -> Fixture {
         }),
     );
     let e3 = b.buy(&a, line("m365-e3", 10, Some(Term::P1Y), Billing::Monthly));
-    b.buy(&a, line("copilot-m365", 5, Some(Term::P1Y), Billing::Monthly));
+    b.buy(
+        &a,
+        line("copilot-m365", 5, Some(Term::P1Y), Billing::Monthly),
+    );
     let server = b.buy(
         &a,
         line(
@@ -203,7 +206,12 @@ fn build() -> Fixture {
     );
     let standard = b.buy(
         &a,
-        line("m365-business-standard", 5, Some(Term::P1Y), Billing::Monthly),
+        line(
+            "m365-business-standard",
+            5,
+            Some(Term::P1Y),
+            Billing::Monthly,
+        ),
     );
     let saas = b.buy(
         &a,
@@ -217,7 +225,10 @@ fn build() -> Fixture {
         &a,
         line("m365-business-basic", 4, Some(Term::P1M), Billing::Monthly),
     );
-    b.buy(&a, line("azure-reserved-vm", 2, Some(Term::P1Y), Billing::Monthly));
+    b.buy(
+        &a,
+        line("azure-reserved-vm", 2, Some(Term::P1Y), Billing::Monthly),
+    );
     let ems = b.buy(&a, line("ems-e3", 3, Some(Term::P1Y), Billing::Monthly));
     b.advance(Duration::days(2));
     b.ok(
