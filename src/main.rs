@@ -2,6 +2,7 @@
 //! analysts' and auditors' tools live in [`tools`]).
 
 mod simulate;
+mod startup;
 mod store;
 mod tools;
 
@@ -153,6 +154,10 @@ struct ServeArgs {
     /// Do not serve the web console at `/ui`.
     #[arg(long)]
     no_ui: bool,
+    /// Move projections.db aside (kept as projections.db.damaged-<time>) and rebuild
+    /// the read models from the log: the way out when it is damaged.
+    #[arg(long)]
+    rebuild_projections: bool,
 }
 
 #[derive(Debug, Args)]
@@ -218,18 +223,27 @@ fn main() -> Result<()> {
         "info"
     };
     init_tracing(cli.log_format, level);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        match command {
-            Commands::Serve(args) => serve(args).await,
-            Commands::Exec(args) => exec(args).await,
-            Commands::Simulate(args) => simulate::run(args).await,
-            Commands::Tool(_) => unreachable!("the tools run above"),
-        }
-    })
+        .context("starting the async runtime")
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                match command {
+                    Commands::Serve(args) => serve(args).await,
+                    Commands::Exec(args) => exec(args).await,
+                    Commands::Simulate(args) => simulate::run(args).await,
+                    Commands::Tool(_) => unreachable!("the tools run above"),
+                }
+            })
+        });
+    // One line an operator can read (and a supervisor can log), never a backtrace.
+    if let Err(e) = result {
+        let line = format!("{e:#}").replace(['\n', '\r'], " ");
+        eprintln!("subledger: error: {line}");
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// The log the ledger flags name, opened read-write.
@@ -272,14 +286,44 @@ fn load_catalog(path: Option<&Path>) -> Result<Catalog> {
 
 /// The ledger over the log the flags name; beside `projections`, it starts from
 /// what they hold instead of reading the whole log.
-async fn open_ledger(args: &LedgerArgs, projections: Option<&ProjectionDb>) -> Result<Arc<Ledger>> {
+async fn open_ledger(
+    args: &LedgerArgs,
+    projections: Option<&ProjectionDb>,
+    beside: Option<startup::Beside>,
+) -> Result<Arc<Ledger>> {
     let clock: Arc<dyn Clock> = match (args.clock, args.now) {
         (ClockKind::System, None) => Arc::new(SystemClock),
         (ClockKind::System, Some(_)) => bail!("--now goes with --clock simulated"),
         (ClockKind::Simulated, now) => Arc::new(SimulatedClock::new(now.unwrap_or_else(Utc::now))),
     };
     let catalog = Arc::new(load_catalog(args.catalog.as_deref())?);
-    let store::OpenedStore { store, postgres } = open_store(args).await?;
+    let log = match args.store {
+        StoreKind::Sqlite => args.data_dir.join("events.db").display().to_string(),
+        StoreKind::Postgres => format!("PostgreSQL schema {}", args.pg_schema),
+        StoreKind::Eventstoredb => "EventStoreDB".to_owned(),
+    };
+    if let Some(beside) = &beside
+        && args.store == StoreKind::Sqlite
+    {
+        // Before opening (which would make a new, empty log): a missing or emptied
+        // log under a seal and read models of a longer one is a lost log.
+        let events = args.data_dir.join("events.db");
+        let bytes = std::fs::metadata(&events).map(|m| m.len()).unwrap_or(0);
+        if bytes == 0 {
+            startup::check_log_covers(0, beside, &log)?;
+        }
+    }
+    let events_path = args.data_dir.join("events.db");
+    let store::OpenedStore { store, postgres } = open_store(args)
+        .await
+        .map_err(|e| startup::or_damaged(e, &events_path, startup::EVENTS_FIX))?;
+    if let Some(beside) = &beside {
+        let head = store
+            .last_position()
+            .await
+            .context("reading the log's head")?;
+        startup::check_log_covers(head, beside, &log)?;
+    }
     // On PostgreSQL the nodes share the key vault and the refusal memory in the
     // database, and each follows the log for what the others wrote.
     let (keys, shared): (Arc<dyn KeyVault>, _) = match &postgres {
@@ -291,13 +335,15 @@ async fn open_ledger(args: &LedgerArgs, projections: Option<&ProjectionDb>) -> R
             ),
             Some(SharedStore::of(pg)),
         ),
-        None => (
-            Arc::new(
-                SqliteKeyVault::open(&args.data_dir.join("keys.db"))
-                    .context("opening the key vault")?,
-            ),
-            None,
-        ),
+        None => {
+            let path = args.data_dir.join("keys.db");
+            let vault = SqliteKeyVault::open(&path).map_err(|e| {
+                let e = anyhow::Error::new(e)
+                    .context(format!("opening the key vault {}", path.display()));
+                startup::or_damaged(e, &path, startup::KEYS_FIX)
+            })?;
+            (Arc::new(vault), None)
+        }
     };
     let config = LedgerConfig {
         snapshot_every: args.snapshot_every.max(1),
@@ -383,11 +429,25 @@ async fn serve(args: ServeArgs) -> Result<()> {
     // The read models live next to the log (for EventStoreDB too: they are this
     // server's cache of the log, rebuilt from it whenever they are missing). The
     // ledger starts from them, before their runner moves them on.
-    std::fs::create_dir_all(&args.ledger.data_dir)?;
-    let projections_path = args.ledger.data_dir.join("projections.db");
-    let db = ProjectionDb::open(&projections_path)
-        .with_context(|| format!("opening the projections {}", projections_path.display()))?;
-    let ledger = open_ledger(&args.ledger, Some(&db)).await?;
+    // First of all, the data directory is this process's: nothing in it is opened
+    // before, so a second server changes nothing.
+    let claim = subledger_app::data_dir::claim(&args.ledger.data_dir)?;
+    if claim.created() {
+        eprintln!(
+            "subledger: made the data directory {} (a new, empty ledger)",
+            args.ledger.data_dir.display()
+        );
+    }
+    let db = startup::open_projections(&args.ledger.data_dir, args.rebuild_projections)?;
+    let seal = open_seal(&args.ledger.data_dir, args.signing_key.as_deref())?;
+    let beside = startup::Beside {
+        sealed: seal.last_position(),
+        projected: db
+            .checkpoint()
+            .context("reading the projections' checkpoint")?
+            .position,
+    };
+    let ledger = open_ledger(&args.ledger, Some(&db), Some(beside)).await?;
     let auth = auth_file(args.auth.as_deref(), &args.ledger.data_dir, true)?;
     let simulated = args.ledger.clock == ClockKind::Simulated;
     let scheduler = (!simulated).then(|| ledger.spawn_scheduler(args.tick));
@@ -395,7 +455,6 @@ async fn serve(args: ServeArgs) -> Result<()> {
         Projections::spawn_with(ledger.store().clone(), Arc::new(db), args.projection_batch)
             .await
             .context("starting the projections")?;
-    let seal = open_seal(&args.ledger.data_dir, args.signing_key.as_deref())?;
     let sealer =
         subledger_seal::spawn_sealer(seal.clone(), ledger.store().clone(), args.checkpoint_every);
     let router = subledger_api::router(
@@ -453,9 +512,13 @@ fn open_seal(data_dir: &Path, signing_key: Option<&Path>) -> Result<Arc<subledge
     };
     let key = checkpoint::read_signing_key(&key_path)?;
     let path = tools::seal::seal_path(data_dir);
+    let damaged = |e: anyhow::Error| startup::or_damaged(e, &path, startup::SEAL_FIX);
     let db = subledger_seal::SealDb::open(&path)
-        .with_context(|| format!("opening the seal {}", path.display()))?;
-    let seal = subledger_seal::Seal::open(db, key).context("loading the seal")?;
+        .with_context(|| format!("opening the seal {}", path.display()))
+        .map_err(damaged)?;
+    let seal = subledger_seal::Seal::open(db, key)
+        .with_context(|| format!("loading the seal {}", path.display()))
+        .map_err(damaged)?;
     info!(sealed = seal.sealed_size(), key_id = %checkpoint::key_id(&seal.public_key()), "the log's seal is open");
     Ok(Arc::new(seal))
 }
@@ -474,7 +537,8 @@ struct ExecLine<'a> {
 async fn exec(args: ExecArgs) -> Result<()> {
     let auth = auth_file(args.auth.as_deref(), &args.ledger.data_dir, false)?;
     let actor = actor_of(&auth, &args.as_entry)?;
-    let ledger = open_ledger(&args.ledger, None).await?;
+    let _claim = subledger_app::data_dir::claim(&args.ledger.data_dir)?;
+    let ledger = open_ledger(&args.ledger, None, None).await?;
     let input: Box<dyn BufRead> = match args.file.as_deref() {
         None => Box::new(std::io::stdin().lock()),
         Some(p) if p == Path::new("-") => Box::new(std::io::stdin().lock()),

@@ -12,6 +12,12 @@ use subledger_domain::rules::{self, RuleId};
 use subledger_domain::{Rejection, RejectionCode, RejectionKind};
 use uuid::Uuid;
 
+/// When a client may try again after a full disk (`Retry-After`): long enough for
+/// an operator or a cleanup job to act, short enough not to give up on the command.
+pub const STORAGE_FULL_RETRY_AFTER_S: u64 = 5;
+/// When a client may try again after a busy or lost store (`Retry-After`).
+pub const UNAVAILABLE_RETRY_AFTER_S: u64 = 1;
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -47,6 +53,10 @@ pub enum ApiError {
     /// The store cannot serve now; trying again later may work (503).
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A disk under the ledger is full: nothing was written; retry once the
+    /// operator frees space (503, `Retry-After`).
+    #[error("storage full: {0}")]
+    StorageFull(String),
     /// The projections have not reached the position a read needs (503).
     #[error("the projections are at position {applied}, the read needs {wanted}")]
     ProjectionBehind {
@@ -115,6 +125,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout { .. }
             | ApiError::Unavailable(_)
+            | ApiError::StorageFull(_)
             | ApiError::ProjectionBehind { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -177,6 +188,7 @@ impl ApiError {
             ApiError::ClockWentBack { .. } => (RejectionCode::ClockWentBack, rules::REN_7),
             ApiError::Timeout { .. } => (RejectionCode::Timeout, rules::API),
             ApiError::Unavailable(_) => (RejectionCode::Unavailable, rules::API),
+            ApiError::StorageFull(_) => (RejectionCode::StorageFull, rules::API),
             ApiError::ProjectionBehind { .. } => (RejectionCode::ProjectionBehind, rules::API),
             ApiError::Internal(_) => (RejectionCode::InternalError, rules::API),
         }
@@ -210,6 +222,10 @@ impl ApiError {
             ApiError::Unavailable(_) => {
                 "the event store is unavailable; nothing was acknowledged, try again".to_owned()
             }
+            ApiError::StorageFull(_) => format!(
+                "the ledger's disk is full: nothing was written or acknowledged; send the same \
+                 command again (same command_id) in {STORAGE_FULL_RETRY_AFTER_S} s or later"
+            ),
             ApiError::ProjectionBehind {
                 applied, wanted, ..
             } => format!(
@@ -237,7 +253,13 @@ impl ApiError {
             ApiError::ClockWentBack { now, requested } => {
                 json!({ "now": rfc3339(now), "requested": rfc3339(requested) })
             }
-            ApiError::Timeout { .. } | ApiError::Unavailable(_) => json!({ "retryable": true }),
+            ApiError::Timeout { .. } => json!({ "retryable": true }),
+            ApiError::Unavailable(_) => {
+                json!({ "retryable": true, "retry_after_s": UNAVAILABLE_RETRY_AFTER_S })
+            }
+            ApiError::StorageFull(_) => {
+                json!({ "retryable": true, "retry_after_s": STORAGE_FULL_RETRY_AFTER_S })
+            }
             ApiError::ProjectionBehind {
                 applied,
                 wanted,
@@ -270,6 +292,7 @@ impl From<CommandError> for ApiError {
             CommandError::IdempotencyKeyReused { command_id } => {
                 ApiError::IdempotencyKeyReused(command_id)
             }
+            e if e.is_storage_full() => ApiError::StorageFull(e.to_string()),
             CommandError::Store(e) if e.is_retryable() => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
@@ -319,6 +342,9 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
             ApiError::Unavailable(detail) => tracing::warn!(error = %detail, "store unavailable"),
+            ApiError::StorageFull(detail) => {
+                tracing::error!(error = %detail, "storage full: commands are refused until space is freed")
+            }
             _ => tracing::debug!(status = status.as_u16(), error = %self, "request refused"),
         }
         let body = serde_json::to_vec(&self.body()).unwrap_or_default();
@@ -327,6 +353,16 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        let retry_after = match &self {
+            ApiError::StorageFull(_) => Some(STORAGE_FULL_RETRY_AFTER_S),
+            ApiError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_S),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -386,8 +422,17 @@ mod tests {
             status_and_code(StoreError::Unavailable("locked".into()).into()),
             (503, "Unavailable".to_owned())
         );
+        let full = ApiError::from(CommandError::from(StoreError::StorageFull(
+            "database or disk is full at /var/x".into(),
+        )));
+        assert_eq!(full.status().as_u16(), 503);
+        let body = serde_json::to_string(&full.body()).unwrap();
+        assert!(
+            body.contains("StorageFull") && !body.contains("/var/x"),
+            "{body}"
+        );
         for internal in [
-            StoreError::Backend("disk full at /var/x".into()).into(),
+            StoreError::Backend("I/O error at /var/x".into()).into(),
             CommandError::Corrupt("event 7 unreadable at /var/x".into()),
             KeyVaultError::NotKept(Uuid::from_u128(0x5ec2e7)).into(),
         ] {

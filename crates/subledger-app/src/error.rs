@@ -42,7 +42,17 @@ pub enum CommandError {
 impl CommandError {
     /// Whether trying again later may succeed: only when the store says so.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, CommandError::Store(e) if e.is_retryable())
+        matches!(self, CommandError::Store(e) if e.is_retryable()) || self.is_storage_full()
+    }
+
+    /// Whether a disk under the ledger (the log's or the key vault's) is full:
+    /// nothing was acknowledged, and the same command may succeed once space is freed.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            CommandError::Store(e) => e.is_storage_full(),
+            CommandError::Keys(e) => e.is_storage_full(),
+            _ => false,
+        }
     }
 }
 

@@ -28,9 +28,33 @@ pub enum KeyVaultError {
     Storage(#[from] rusqlite::Error),
     #[error("key vault: {0}")]
     Postgres(#[from] crate::pg::PgError),
+    /// The vault's file fails SQLite's integrity check at open.
+    #[error("key vault damaged: {0}")]
+    Damaged(String),
     /// The vault accepted a key but does not hold it afterwards.
     #[error("key vault: the key of subscription {0} was not kept")]
     NotKept(Uuid),
+}
+
+impl KeyVaultError {
+    /// Whether the vault's disk is full: nothing was kept, and trying again once
+    /// space is freed may work.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            KeyVaultError::Storage(rusqlite::Error::SqliteFailure(f, _)) => {
+                f.code == rusqlite::ErrorCode::DiskFull
+            }
+            KeyVaultError::Postgres(e) => e.is_storage_full(),
+            _ => false,
+        }
+    }
+
+    /// Whether the vault's file is damaged (not a database, or malformed).
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, KeyVaultError::Storage(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
+            || matches!(self, KeyVaultError::Damaged(_))
+    }
 }
 
 /// Issues and keeps software keys: one per subscription, the same ever after.
@@ -147,6 +171,12 @@ impl SqliteKeyVault {
                  issued_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
              );",
         )?;
+        // The vault holds what the log does not (the keys themselves): a damaged
+        // file must stop the server at start, not fail a reveal later.
+        let check: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(KeyVaultError::Damaged(check));
+        }
         Ok(Self {
             conn: Mutex::new(conn),
             seed: None,

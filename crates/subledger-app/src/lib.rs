@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod codec;
+pub mod data_dir;
 pub mod error;
 pub mod keys;
 pub mod ledger;

@@ -20,9 +20,18 @@ pub enum PgError {
 }
 
 impl PgError {
+    /// Whether the database server's disk is full (SQLSTATE 53100).
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, PgError::Query(e)
+            if e.code() == Some(&tokio_postgres::error::SqlState::DISK_FULL))
+    }
+
     /// As a store error, typed by what the caller should do: a lost or missing
     /// connection is worth retrying, anything else is the backend's.
     pub(crate) fn into_store_error(self) -> StoreError {
+        if self.is_storage_full() {
+            return StoreError::StorageFull(Failure::caused_by(self));
+        }
         let retryable = match &self {
             PgError::Pool(_) => true,
             PgError::Query(e) => subledger_store::postgres::is_transient(e),

@@ -66,6 +66,8 @@ rejection_codes!(
     Timeout,
     /// The store cannot serve now (503).
     Unavailable,
+    /// A disk under the ledger is full: nothing was written (503).
+    StorageFull,
     /// The read models have not reached the position asked for (503).
     ProjectionBehind,
     InternalError,

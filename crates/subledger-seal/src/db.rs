@@ -48,6 +48,9 @@ pub enum SealDbError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The file fails SQLite's integrity check at open.
+    #[error("{path} is damaged: {detail}")]
+    Damaged { path: PathBuf, detail: String },
     #[error("{path} has seal schema {found}; this build reads {SCHEMA_VERSION}")]
     Schema { path: PathBuf, found: u32 },
     #[error("block {block} of seal.db is malformed: {what}")]
@@ -120,6 +123,16 @@ impl SealDb {
             return Err(SealDbError::Schema {
                 path: path.to_owned(),
                 found,
+            });
+        }
+        // A damaged seal stops the server at start, before a sealer builds on it.
+        let check: String = conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(wrap)?;
+        if check != "ok" {
+            return Err(SealDbError::Damaged {
+                path: path.to_owned(),
+                detail: check,
             });
         }
         conn.execute_batch(SCHEMA).map_err(wrap)?;

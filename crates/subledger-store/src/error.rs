@@ -107,6 +107,11 @@ pub enum StoreError {
     #[error("store unavailable: {0}")]
     Unavailable(#[source] Failure),
 
+    /// The disk (or the database's quota) is full: nothing of the call was written.
+    /// Retryable once space is freed; the operator needs to know.
+    #[error("storage full: {0}")]
+    StorageFull(#[source] Failure),
+
     /// Stored data is damaged or inconsistent (integrity check failed, undecodable record,
     /// non-monotonic positions). Not retryable.
     #[error("store corrupt: {0}")]
@@ -129,7 +134,15 @@ pub enum StoreError {
 impl StoreError {
     /// Whether retrying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(
+            self,
+            StoreError::Unavailable(_) | StoreError::StorageFull(_)
+        )
+    }
+
+    /// Whether the disk under the store is full.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, StoreError::StorageFull(_))
     }
 
     /// Whether this is an optimistic-concurrency conflict (reload state and decide again).
@@ -149,6 +162,8 @@ impl From<rusqlite::Error> for StoreError {
                 ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
                     StoreError::Corrupt(Failure::caused_by(e))
                 }
+                // SQLite's unix VFS reports ENOSPC as SQLITE_FULL.
+                ErrorCode::DiskFull => StoreError::StorageFull(Failure::caused_by(e)),
                 _ => StoreError::Backend(Failure::caused_by(e)),
             },
             rusqlite::Error::FromSqlConversionFailure(..)
@@ -162,10 +177,20 @@ impl From<rusqlite::Error> for StoreError {
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
-        StoreError::Backend(Failure {
+        let failure = Failure {
             message: format!("I/O: {e}"),
             source: Some(Arc::new(e)),
-        })
+        };
+        let full = failure
+            .source
+            .as_ref()
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull);
+        if full {
+            StoreError::StorageFull(failure)
+        } else {
+            StoreError::Backend(failure)
+        }
     }
 }
 
@@ -201,6 +226,20 @@ mod tests {
         // Cloning (one failed group commit answers a whole batch) keeps it too.
         let again = e.clone();
         assert!(again.source().and_then(|f| f.source()).is_some());
+    }
+
+    #[test]
+    fn a_full_disk_is_storage_full_and_retryable() {
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            Some("database or disk is full".into()),
+        );
+        let e = StoreError::from(full);
+        assert!(e.is_storage_full() && e.is_retryable(), "{e}");
+        let io = StoreError::from(std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert!(io.is_storage_full(), "{io}");
+        let other = StoreError::from(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert!(!other.is_storage_full() && !other.is_retryable(), "{other}");
     }
 
     #[test]

@@ -116,6 +116,14 @@ impl ProjectionDb {
         // reach the disk before the runner goes on; WAL keeps every commit atomic.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "cache_size", -16_384i64)?;
+        // A damaged file stops the server at start (it can be rebuilt from the log)
+        // instead of failing reads later.
+        let check: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(ProjectionError::Corrupt(format!(
+                "SQLite's quick check: {check}"
+            )));
+        }
         schema::ensure(&conn, &path)?;
         Ok(ProjectionDb {
             path,

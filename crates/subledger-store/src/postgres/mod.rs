@@ -112,7 +112,10 @@ impl std::fmt::Debug for PostgresStore {
 /// A `tokio-postgres` error as a store error: lost connections, shutdowns,
 /// serialization failures and lock timeouts are retryable; the rest is the backend's.
 pub(crate) fn pg_error(e: tokio_postgres::Error) -> StoreError {
-    if is_transient(&e) {
+    use tokio_postgres::error::SqlState;
+    if e.code() == Some(&SqlState::DISK_FULL) {
+        StoreError::StorageFull(Failure::caused_by(e))
+    } else if is_transient(&e) {
         StoreError::Unavailable(Failure::caused_by(e))
     } else {
         StoreError::Backend(Failure::caused_by(e))

@@ -59,6 +59,14 @@ impl Outcome {
             Outcome::Snapshot(_, r) => r.is_ok(),
         }
     }
+    /// The error this member failed with, if it failed.
+    pub(super) fn error(&self) -> Option<&StoreError> {
+        match self {
+            Outcome::Append(_, r) => r.as_ref().err(),
+            Outcome::Snapshot(_, r) => r.as_ref().err(),
+        }
+    }
+
     pub(super) fn send(self) {
         // A caller that went away no longer needs the answer: ignoring is correct.
         match self {

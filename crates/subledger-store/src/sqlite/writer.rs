@@ -145,11 +145,12 @@ impl Writer {
                 }
             };
             // An I/O error (disk full, …) can make SQLite roll the whole transaction back:
-            // then nothing in this batch survived and every member must fail.
+            // then nothing in this batch survived and every member must fail, with the
+            // error that did it when this member has it (a full disk stays retryable).
             if self.conn.is_autocommit() {
-                aborted = Some(StoreError::Backend(
-                    "transaction rolled back by the database".into(),
-                ));
+                aborted = Some(outcome.error().cloned().unwrap_or_else(|| {
+                    StoreError::Backend("transaction rolled back by the database".into())
+                }));
             }
             outcomes.push(outcome);
         }
