@@ -25,8 +25,7 @@ pub enum DataDirError {
     NotADirectory { dir: PathBuf },
     #[error(
         "the data directory {dir} is not writable: the server writes its log, read models \
-         and seal there; make it writable or pass another --data-dir (the read-only tools, \
-         such as `subledger verify`, read it as it is)"
+         and seal there; make it writable or pass another --data-dir"
     )]
     NotWritable {
         dir: PathBuf,
