@@ -27,6 +27,21 @@ else
   printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' >&2
 fi
 
+# The full- and read-only-disk tests (tests/faults.rs) mount small tmpfs filesystems,
+# which needs root or CAP_SYS_ADMIN. Without it they are reported as ignored, loudly.
+step "tmpfs mounts for the disk fault tests"
+probe=$(mktemp -d)
+if mount -t tmpfs -o size=1m tmpfs "$probe" 2>/dev/null; then
+  umount "$probe"
+  export SUBLEDGER_MOUNT_TESTS=1
+  echo "mounting a tmpfs works: the full- and read-only-disk tests run"
+else
+  printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
+  printf '!!! cannot mount a tmpfs here: the full/read-only disk tests are SKIPPED (ignored)\n' >&2
+  printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' >&2
+fi
+rmdir "$probe"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -29,7 +29,14 @@ fn refused_serve(data_dir: &Path, extra: &[&str]) -> Output {
         .arg("serve")
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["--listen", "127.0.0.1:0", "--clock", "simulated", "--now", START])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--clock",
+            "simulated",
+            "--now",
+            START,
+        ])
         .args(extra)
         .output()
         .expect("run subledger serve");
@@ -183,7 +190,10 @@ async fn damaged_projections_are_refused_and_rebuilt_from_the_log_on_request() {
 async fn a_damaged_key_vault_or_seal_is_refused_naming_the_file_and_the_way_out() {
     let dir = tempfile::tempdir().unwrap();
     let (data, _) = stopped_ledger(dir.path()).await;
-    for (file, fix) in [("keys.db", "restore it from a backup"), ("seal.db", "Restore seal.db")] {
+    for (file, fix) in [
+        ("keys.db", "restore it from a backup"),
+        ("seal.db", "Restore seal.db"),
+    ] {
         let path = data.join(file);
         let original = std::fs::read(&path).unwrap();
         for offset in [0, size(&path) / 2 / 4096 * 4096] {
@@ -231,8 +241,7 @@ async fn a_data_directory_already_served_is_refused_and_the_first_server_goes_on
     let sub = ledger_with_a_subscription(&server).await;
     let line = error_line(&refused_serve(&data, &[]));
     assert!(
-        line.contains("already in use by process")
-            && line.contains(&server.child.id().to_string()),
+        line.contains("already in use by process") && line.contains(&server.child.id().to_string()),
         "{line}"
     );
     // `exec` writes the log too: the same refusal.
@@ -259,7 +268,10 @@ async fn a_data_directory_without_a_parent_or_that_is_a_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let nested = dir.path().join("typo").join("data");
     let line = error_line(&refused_serve(&nested, &[]));
-    assert!(line.contains("does not exist, nor does its parent"), "{line}");
+    assert!(
+        line.contains("does not exist, nor does its parent"),
+        "{line}"
+    );
     assert!(!dir.path().join("typo").exists(), "nothing was made");
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"not a directory").unwrap();
@@ -334,49 +346,66 @@ async fn a_full_disk_is_a_retryable_503_loses_nothing_acknowledged_and_heals_by_
     // Room for a few commands: some are acknowledged as the disk fills up.
     let filler = fill(&mnt.0, 256 * 1024);
 
-    // Commands until the disk refuses three in a row (SQLite's WAL may still have
-    // room for a few). Every answer is a 200 or a 503 StorageFull: never a 500.
+    // Four clients at once (so group commits hold several commands) until the disk
+    // refuses two rounds whole (SQLite's WAL may still have room for a few). Every
+    // answer is a 200 or a 503 StorageFull: never a 500.
     let mut acknowledged = 0u64;
     let mut refused: Vec<Value> = Vec::new();
-    for _ in 0..500 {
-        let command = add_seats(&sub, 1);
-        let r = server
-            .client
-            .post(server.url("/v1/commands"))
-            .bearer_auth(&server.token)
-            .json(&command)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let retry_after = r.headers().get("retry-after").cloned();
-        let body: Value = r.json().await.unwrap();
-        match status {
-            200 => {
-                acknowledged += 1;
-                refused.clear();
-            }
-            503 => {
-                assert_eq!(body["error"]["code"], "StorageFull", "{body}");
-                assert_eq!(body["error"]["rule"], "API", "{body}");
-                assert_eq!(body["error"]["details"]["retryable"], true, "{body}");
-                let after = retry_after.expect("Retry-After on a 503");
-                assert_eq!(
-                    after.to_str().unwrap(),
-                    body["error"]["details"]["retry_after_s"].to_string()
-                );
-                refused.push(command);
-                if refused.len() == 3 {
-                    break;
+    let mut whole_rounds_refused = 0;
+    for _ in 0..150 {
+        let round: Vec<Value> = (0..4).map(|_| add_seats(&sub, 1)).collect();
+        let answers = futures::future::join_all(round.iter().map(|command| async {
+            let r = server
+                .client
+                .post(server.url("/v1/commands"))
+                .bearer_auth(&server.token)
+                .json(command)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let retry_after = r.headers().get("retry-after").cloned();
+            (status, retry_after, r.json::<Value>().await.unwrap())
+        }))
+        .await;
+        let mut refused_now = 0;
+        for (command, (status, retry_after, body)) in round.into_iter().zip(answers) {
+            match status {
+                200 => acknowledged += 1,
+                503 => {
+                    assert_eq!(body["error"]["code"], "StorageFull", "{body}");
+                    assert_eq!(body["error"]["rule"], "API", "{body}");
+                    assert_eq!(body["error"]["details"]["retryable"], true, "{body}");
+                    let after = retry_after.expect("Retry-After on a 503");
+                    assert_eq!(
+                        after.to_str().unwrap(),
+                        body["error"]["details"]["retry_after_s"].to_string()
+                    );
+                    refused.push(command);
+                    refused_now += 1;
                 }
+                other => panic!("a full disk answered {other}: {body}"),
             }
-            other => panic!("a full disk answered {other}: {body}"),
+        }
+        whole_rounds_refused = if refused_now == 4 {
+            whole_rounds_refused + 1
+        } else {
+            0
+        };
+        if whole_rounds_refused == 2 {
+            break;
         }
     }
-    assert_eq!(refused.len(), 3, "the full disk never refused a command");
-    eprintln!("the full disk refused a command after {acknowledged} acknowledged ones");
+    assert_eq!(
+        whole_rounds_refused, 2,
+        "the full disk never refused a command"
+    );
+    eprintln!(
+        "the full disk: {acknowledged} commands acknowledged, {} refused",
+        refused.len()
+    );
     assert!(acknowledged > 0, "the slack left room for no command");
-    // Time-driven work and reads keep the server up meanwhile.
+    // The server stays up meanwhile.
     assert_eq!(server.get("/healthz").await.0, 200);
 
     // Space returns. The refused commands wrote nothing; sent again (same ids) they

@@ -19,6 +19,7 @@ use uuid::Uuid;
 const HEALTHY: u8 = 0;
 const UNAVAILABLE: u8 = 1;
 const BROKEN: u8 = 2;
+const FULL: u8 = 3;
 const SECRET_DETAIL: &str = "disk /dev/sdz1 said EIO at sector 4242";
 
 /// A memory store whose appends fail on demand.
@@ -32,6 +33,7 @@ impl FaultyStore {
         match self.mode.load(Ordering::SeqCst) {
             UNAVAILABLE => Err(StoreError::Unavailable("database is locked".into())),
             BROKEN => Err(StoreError::Backend(SECRET_DETAIL.into())),
+            FULL => Err(StoreError::StorageFull(SECRET_DETAIL.into())),
             _ => Ok(()),
         }
     }
@@ -108,7 +110,7 @@ async fn post(client: &reqwest::Client, base: &str, body: &Value) -> (u16, Value
 }
 
 #[tokio::test]
-async fn an_unavailable_store_is_503_and_any_other_fault_a_500_without_internals() {
+async fn an_unavailable_store_or_a_full_disk_is_503_and_any_other_fault_a_500_without_internals() {
     let mode = Arc::new(AtomicU8::new(HEALTHY));
     let store: Arc<dyn EventStore> = Arc::new(FaultyStore {
         inner: MemoryStore::new(),
@@ -163,6 +165,20 @@ async fn an_unavailable_store_is_503_and_any_other_fault_a_500_without_internals
     mode.store(HEALTHY, Ordering::SeqCst);
     let (status, ok) = post(&client, &base, &body).await;
     assert_eq!(status, 200, "{ok}");
+
+    // A full disk: retryable too, with its own code and when to come back.
+    mode.store(FULL, Ordering::SeqCst);
+    let body = create(Uuid::new_v4());
+    let (status, err) = post(&client, &base, &body).await;
+    assert_eq!(status, 503, "{err}");
+    assert_eq!(err["error"]["code"], "StorageFull");
+    assert_eq!(
+        err["error"]["details"],
+        json!({"retryable": true, "retry_after_s": 5})
+    );
+    assert!(!err.to_string().contains("sdz1"), "{err}");
+    mode.store(HEALTHY, Ordering::SeqCst);
+    assert_eq!(post(&client, &base, &body).await.0, 200);
 
     mode.store(BROKEN, Ordering::SeqCst);
     let (status, err) = post(&client, &base, &create(Uuid::new_v4())).await;
