@@ -89,7 +89,8 @@ enum Durability {
 /// Where the ledger keeps its log, and how time passes.
 #[derive(Debug, Args)]
 struct LedgerArgs {
-    /// The data directory of the embedded store (created if absent).
+    /// The data directory (created if absent, when its parent exists); one
+    /// process writes it at a time.
     #[arg(long, default_value = "./subledger-data")]
     data_dir: PathBuf,
     /// Which event store holds the log.
