@@ -159,6 +159,117 @@ struct ServeArgs {
     /// the read models from the log: the way out when it is damaged.
     #[arg(long)]
     rebuild_projections: bool,
+    /// The time a client has to send a whole request head, from connecting or
+    /// from the end of the previous response on a kept-alive connection (so
+    /// also the idle timeout); past it the connection is closed.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// The largest request head (request line and headers) in bytes, at least
+    /// 8192; larger heads get 431 and the connection is closed.
+    #[arg(long, default_value_t = 64 * 1024, value_parser = parse_header_bytes)]
+    max_header_bytes: usize,
+    /// The time a request's body has to arrive after its head (408 past it).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    body_timeout: Duration,
+    /// How long a response may wait for the client to read any of it before
+    /// the connection is closed.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    send_timeout: Duration,
+    /// Connections served at once; more wait in the kernel's listen backlog.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Requests per minute per bearer token (and per client address without a
+    /// valid token), `N/min` or `off`. Default: 1200/min with the system clock,
+    /// off with `--clock simulated`.
+    #[arg(long, value_parser = parse_rate_limit)]
+    rate_limit: Option<RateLimit>,
+}
+
+/// `--rate-limit`: `N/min` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RateLimit {
+    PerMinute(std::num::NonZeroU32),
+    Off,
+}
+
+fn parse_rate_limit(s: &str) -> Result<RateLimit, String> {
+    if s == "off" {
+        return Ok(RateLimit::Off);
+    }
+    s.strip_suffix("/min")
+        .and_then(|n| n.parse().ok())
+        .map(RateLimit::PerMinute)
+        .ok_or_else(|| format!("`{s}` is not a rate limit like 1200/min, or off"))
+}
+
+fn parse_header_bytes(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= subledger_api::MIN_HEADER_BYTES => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a number of bytes of at least {}",
+            subledger_api::MIN_HEADER_BYTES
+        )),
+    }
+}
+
+impl ServeArgs {
+    /// The connection limits of the flags.
+    fn serve_limits(&self) -> subledger_api::ServeLimits {
+        subledger_api::ServeLimits {
+            header_timeout: self.header_timeout,
+            max_header_bytes: self.max_header_bytes,
+            max_connections: self.max_connections as usize,
+            send_timeout: self.send_timeout,
+        }
+    }
+
+    /// The rate limit: as given, else 1200/min with the system clock and none
+    /// with a simulated one (simulations replay years in minutes).
+    fn rate_limit(&self) -> Option<std::num::NonZeroU32> {
+        match self.rate_limit {
+            Some(RateLimit::PerMinute(n)) => Some(n),
+            Some(RateLimit::Off) => None,
+            None if self.ledger.clock == ClockKind::Simulated => None,
+            None => std::num::NonZeroU32::new(subledger_api::DEFAULT_RATE_LIMIT_PER_MINUTE),
+        }
+    }
+}
+
+/// Raises the soft limit of open files to the hard one, so that the connection
+/// cap, not the process, decides how many clients are served; warns when even
+/// that is below the cap.
+fn raise_open_files_limit(max_connections: u32) {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let mut soft = limit.current;
+        if let (Some(current), Some(hard)) = (limit.current, limit.maximum)
+            && current < hard
+            && setrlimit(
+                Resource::Nofile,
+                rustix::process::Rlimit {
+                    current: Some(hard),
+                    maximum: Some(hard),
+                },
+            )
+            .is_ok()
+        {
+            soft = Some(hard);
+        }
+        // Files of the stores, the projections and the seal besides the sockets.
+        if let Some(soft) = soft
+            && soft < u64::from(max_connections) + 128
+        {
+            tracing::warn!(
+                open_files = soft,
+                max_connections,
+                "the open files limit is below --max-connections plus the server's own files; lower --max-connections or raise the limit"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = max_connections;
 }
 
 #[derive(Debug, Args)]
@@ -427,9 +538,7 @@ async fn shutdown_signal() {
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    // The read models live next to the log (for EventStoreDB too: they are this
-    // server's cache of the log, rebuilt from it whenever they are missing). The
-    // ledger starts from them, before their runner moves them on.
+    raise_open_files_limit(args.max_connections);
     // First of all, the data directory is this process's: nothing in it is opened
     // before, so a second server changes nothing.
     let claim = subledger_app::data_dir::claim(&args.ledger.data_dir)?;
@@ -439,6 +548,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
             args.ledger.data_dir.display()
         );
     }
+    // The read models live next to the log (for EventStoreDB too: they are this
+    // server's cache of the log, rebuilt from it whenever they are missing). The
+    // ledger starts from them, before their runner moves them on.
     let db = startup::open_projections(&args.ledger.data_dir, args.rebuild_projections)?;
     let seal = open_seal(&args.ledger.data_dir, args.signing_key.as_deref())?;
     let beside = startup::Beside {
@@ -467,6 +579,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
             read_wait: args.read_wait,
             seal: Some(seal),
             ui: !args.no_ui,
+            body_timeout: args.body_timeout,
+            rate_limit: args.rate_limit(),
             ..subledger_api::ApiConfig::default()
         },
     );
@@ -481,7 +595,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             "subledger: web console on http://{local}/ui (sign in with a token of the auth file)"
         );
     }
-    subledger_api::serve(listener, router, shutdown_signal()).await?;
+    subledger_api::serve_with(listener, router, args.serve_limits(), shutdown_signal()).await?;
     if let Some(s) = scheduler {
         s.abort();
     }

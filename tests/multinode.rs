@@ -74,6 +74,9 @@ impl Cluster {
             &url,
             "--pg-schema",
             &self.schema,
+            // Fifty clients on one token are the point here, not the rate limit.
+            "--rate-limit",
+            "off",
         ];
         args.extend(self.extra.iter().map(String::as_str));
         Server::start_with(&dir, &args)

@@ -279,6 +279,13 @@ impl TokenIndex {
     pub(crate) fn actor(&self, token: &str) -> Option<&Actor> {
         self.by_digest.get(&digest(token))
     }
+
+    /// The digest of `token` if it is a token of the auth file: a key that
+    /// names the token without holding it (the rate limiter's).
+    pub(crate) fn known_digest(&self, token: &str) -> Option<[u8; 32]> {
+        let d = digest(token);
+        self.by_digest.contains_key(&d).then_some(d)
+    }
 }
 
 fn digest(token: &str) -> [u8; 32] {

@@ -38,6 +38,18 @@ pub enum ApiError {
     },
     #[error("the body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The body did not arrive within the body read timeout (408; the
+    /// connection is closed).
+    #[error("the body did not arrive within {seconds} s")]
+    RequestTimeout { seconds: u64 },
+    /// Over the per-token (or, without a valid token, per-client) rate limit (429).
+    #[error("over the rate limit of {limit_per_minute} requests per minute")]
+    RateLimited {
+        limit_per_minute: u32,
+        retry_after_s: u64,
+        /// Counted for the bearer token; else for the client's address.
+        per_token: bool,
+    },
     #[error("no such route")]
     NoRoute,
     #[error("method not allowed")]
@@ -121,6 +133,8 @@ impl ApiError {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Timeout { .. }
@@ -183,6 +197,8 @@ impl ApiError {
             ApiError::Unauthenticated => (RejectionCode::Unauthenticated, rules::GEN_2),
             ApiError::InvalidRequest { .. } => (RejectionCode::InvalidRequest, rules::API),
             ApiError::PayloadTooLarge { .. } => (RejectionCode::PayloadTooLarge, rules::API),
+            ApiError::RequestTimeout { .. } => (RejectionCode::RequestTimeout, rules::API),
+            ApiError::RateLimited { .. } => (RejectionCode::RateLimited, rules::API),
             ApiError::NoRoute => (RejectionCode::NotFound, rules::API),
             ApiError::MethodNotAllowed => (RejectionCode::MethodNotAllowed, rules::API),
             ApiError::ClockWentBack { .. } => (RejectionCode::ClockWentBack, rules::REN_7),
@@ -211,6 +227,21 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 format!("the body is larger than the limit of {limit} bytes")
             }
+            ApiError::RequestTimeout { seconds } => format!(
+                "the body did not arrive within {seconds} s of the request's head; nothing was done, send the request again"
+            ),
+            ApiError::RateLimited {
+                limit_per_minute,
+                retry_after_s,
+                per_token,
+            } => format!(
+                "more than {limit_per_minute} requests per minute {}; nothing was done, retry after {retry_after_s} s",
+                if *per_token {
+                    "with this token"
+                } else {
+                    "from this address without a valid token"
+                }
+            ),
             ApiError::NoRoute => "no such endpoint".to_owned(),
             ApiError::MethodNotAllowed => "this endpoint does not take this method".to_owned(),
             ApiError::ClockWentBack { now, requested } => {
@@ -250,6 +281,18 @@ impl ApiError {
                 field.as_ref().map_or(json!({}), |f| json!({ "field": f }))
             }
             ApiError::PayloadTooLarge { limit } => json!({ "limit_bytes": limit }),
+            ApiError::RequestTimeout { seconds } => {
+                json!({ "timeout_s": seconds, "retryable": true })
+            }
+            ApiError::RateLimited {
+                limit_per_minute,
+                retry_after_s,
+                ..
+            } => json!({
+                "limit_per_minute": limit_per_minute,
+                "retry_after_s": retry_after_s,
+                "retryable": true,
+            }),
             ApiError::ClockWentBack { now, requested } => {
                 json!({ "now": rfc3339(now), "requested": rfc3339(requested) })
             }
@@ -367,6 +410,21 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        match &self {
+            ApiError::RateLimited { retry_after_s, .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
+            }
+            // The rest of the body may still be on its way: the connection
+            // cannot carry another request.
+            ApiError::RequestTimeout { .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         response
     }

@@ -4,6 +4,7 @@
 //! cursors, instants.
 
 use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,22 +24,23 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(ApiError::Unauthenticated)?;
-        let (scheme, token) = value.split_once(' ').ok_or(ApiError::Unauthenticated)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(ApiError::Unauthenticated);
-        }
+        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let actor = state
             .tokens()
-            .actor(token.trim())
+            .actor(token)
             .ok_or(ApiError::Unauthenticated)?;
         tracing::Span::current().record("user", actor.user.as_str());
         Ok(Caller(actor.clone()))
     }
+}
+
+/// The token of `Authorization: Bearer <token>`, if the header has that form.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 impl Caller {

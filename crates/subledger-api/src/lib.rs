@@ -1,12 +1,14 @@
 //! subledger's HTTP server: every endpoint of API.md over the [`Ledger`].
 //!
-//! `router` builds the axum router (auth, request ids, tracing, metrics, body
-//! limit, deadline); `serve` runs it until a shutdown signal, then stops
+//! `router` builds the axum router (auth, request ids, tracing, metrics, rate
+//! limit, body limit and read timeout, deadline); `serve` runs it until a
+//! shutdown signal, with the connections' limits (`connections.rs`), then stops
 //! accepting and lets in-flight requests finish.
 
 pub mod auth;
 mod billing;
 mod commands;
+mod connections;
 mod csv;
 mod error;
 mod extract;
@@ -14,12 +16,13 @@ mod feed;
 mod inflight;
 mod key_access;
 mod ledger_seal;
+mod limits;
 mod openapi;
 mod reads;
 mod system;
 mod telemetry;
 
-use std::future::Future;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,7 +38,9 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use auth::{AuthError, AuthFile, TokenEntry};
 pub use commands::{ParsedCommand, parse_command};
+pub use connections::{MIN_HEADER_BYTES, ServeLimits, serve, serve_with};
 pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use limits::{DEFAULT_BODY_TIMEOUT, DEFAULT_RATE_LIMIT_PER_MINUTE, is_rate_limited};
 pub use openapi::{ApiDoc, command_schema_name, contract as openapi_contract};
 
 /// How the server behaves.
@@ -53,6 +58,12 @@ pub struct ApiConfig {
     pub seal: Option<std::sync::Arc<subledger_seal::Seal>>,
     /// Whether the web console is served at `/ui` (`--no-ui` turns it off).
     pub ui: bool,
+    /// How long a request's body may take to arrive after its head (408).
+    pub body_timeout: std::time::Duration,
+    /// Requests per minute per bearer token (and per client address without a
+    /// valid token), in bursts of up to as many; `None`: no limit (429 past it).
+    /// `subledger serve` sets [`DEFAULT_RATE_LIMIT_PER_MINUTE`] with the system clock.
+    pub rate_limit: Option<NonZeroU32>,
 }
 
 /// The default body limit: 1 MiB.
@@ -66,6 +77,8 @@ impl Default for ApiConfig {
             read_wait: std::time::Duration::from_secs(5),
             seal: None,
             ui: true,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            rate_limit: None,
         }
     }
 }
@@ -85,6 +98,7 @@ struct Inner {
     registry: Registry,
     http_metrics: telemetry::HttpMetrics,
     openapi: String,
+    limiter: Option<limits::Limiter>,
 }
 
 impl AppState {
@@ -118,6 +132,9 @@ impl AppState {
     pub(crate) fn openapi(&self) -> &str {
         &self.0.openapi
     }
+    pub(crate) fn limiter(&self) -> Option<&limits::Limiter> {
+        self.0.limiter.as_ref()
+    }
 }
 
 /// The router of every endpoint of API.md.
@@ -134,8 +151,10 @@ pub fn router(
     http_metrics.register(&mut registry);
     let body_limit = config.body_limit_bytes;
     let ui = config.ui;
+    let limiter = config.rate_limit.map(limits::Limiter::new);
     let state = AppState(Arc::new(Inner {
         tokens: auth::TokenIndex::new(&auth),
+        limiter,
         ledger,
         projections,
         acknowledged: AtomicU64::new(0),
@@ -157,6 +176,14 @@ pub fn router(
         .layer(middleware::from_fn_with_state(
             state.clone(),
             telemetry::track,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::read_body,
         ))
         .layer(middleware::from_fn(telemetry::deadline))
         .layer(middleware::from_fn(telemetry::catch_panic))
@@ -216,19 +243,4 @@ pub fn router(
         .method_not_allowed_fallback(system::method_not_allowed)
         .layer(per_request)
         .with_state(state)
-}
-
-/// Serves `router` on `listener` until `shutdown` completes; then stops
-/// accepting connections, waits for in-flight requests to finish, and for any
-/// command whose client hung up to finish too.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
-    inflight::idle().await;
-    served
 }

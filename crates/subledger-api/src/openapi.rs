@@ -6,8 +6,8 @@
 //!   discriminated by `type`, each the envelope (`command_id`, `expected_version`,
 //!   `dry_run`) plus the command struct's own fields, derived from the domain's
 //!   `ToSchema` types that `parse_command` deserializes into;
-//! * the error statuses every operation can answer (400, 401, 413, 500, 503), in
-//!   the one error shape;
+//! * the error statuses every operation can answer (400, 401, 408, 413, 429,
+//!   500, 503), in the one error shape;
 //! * the ranges of unsigned integers (`uint32`, `uint64`, with their maxima).
 //!
 //! Tests hold it to the server (tests/ops.rs, tests/openapi.rs), and
@@ -203,7 +203,8 @@ fn merge_object(
 
 /// What every operation can answer besides its own statuses, in the error
 /// shape: 400 where it takes parameters or a body, 401 where it needs a token,
-/// 413 where it takes a body, and 500 and 503 everywhere (a fault; the
+/// 408 and 413 where it takes a body, 429 where the rate limit applies
+/// (`limits::is_rate_limited`), and 500 and 503 everywhere (a fault; the
 /// deadline, the store unavailable, the read models behind).
 fn common_responses(doc: &mut Value) {
     let error =
@@ -211,7 +212,8 @@ fn common_responses(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
-    for item in paths.values_mut() {
+    for (path, item) in paths.iter_mut() {
+        let rate_limited = crate::limits::is_rate_limited(path);
         let Some(item) = item.as_object_mut() else {
             continue;
         };
@@ -256,8 +258,18 @@ fn common_responses(doc: &mut Value) {
             }
             if has_body {
                 add(
+                    "408",
+                    "RequestTimeout: the body did not arrive within the server's body timeout; nothing was done and the connection is closed",
+                );
+                add(
                     "413",
                     "PayloadTooLarge: the body is over the server's limit",
+                );
+            }
+            if rate_limited {
+                add(
+                    "429",
+                    "RateLimited: over the requests per minute of this token (or, without a valid token, of this client address); nothing was done. `details`: `limit_per_minute`, `retry_after_s`, `retryable`",
                 );
             }
             add(
@@ -268,6 +280,12 @@ fn common_responses(doc: &mut Value) {
                 "503",
                 "Timeout, Unavailable (the store) or ProjectionBehind (the read models); `details.retryable` is true",
             );
+            if let Some(r) = responses.get_mut("429") {
+                r["headers"] = json!({ "Retry-After": {
+                    "description": "Whole seconds to wait before the next request is allowed (at least 1)",
+                    "schema": { "type": "integer", "minimum": 1 },
+                }});
+            }
             // Statuses a handler lists without a description get the usual one.
             for (status, description) in [
                 (

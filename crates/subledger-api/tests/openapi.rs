@@ -65,10 +65,31 @@ fn every_operation_documents_its_error_statuses() {
             {
                 assert!(r["400"].is_object(), "{method} {path} 400");
             }
+            if op["requestBody"].is_object() {
+                for status in ["408", "413"] {
+                    assert!(r[status].is_object(), "{method} {path} {status}");
+                }
+            }
+            // The rate limit: everything but liveness, metrics and this document.
+            let limited = !matches!(path.as_str(), "/healthz" | "/metrics" | "/openapi.json");
+            assert_eq!(r["429"].is_object(), limited, "{method} {path} 429");
+            if limited {
+                assert_eq!(
+                    r["429"]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path}"
+                );
+                assert!(
+                    r["429"]["headers"]["Retry-After"]["schema"].is_object(),
+                    "{method} {path}"
+                );
+            }
         }
     }
     let commands = &doc["paths"]["/v1/commands"]["post"]["responses"];
-    for status in ["400", "401", "403", "404", "409", "413", "422", "503"] {
+    for status in [
+        "400", "401", "403", "404", "408", "409", "413", "422", "429", "503",
+    ] {
         assert!(commands[status].is_object(), "commands {status}");
     }
 }

@@ -61,6 +61,10 @@ rejection_codes!(
     /// GEN-5: a command id reused for another command (422).
     IdempotencyKeyReused,
     PayloadTooLarge,
+    /// The body did not arrive within the server's body read timeout (408).
+    RequestTimeout,
+    /// Over the server's rate limit for the token or client (429).
+    RateLimited,
     /// REN-7: the simulated clock never goes back (422).
     ClockWentBack,
     Timeout,
