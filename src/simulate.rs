@@ -117,21 +117,31 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
     if let Some(ledger) = ledger {
         build_projections(&args, &ledger).await?;
     }
-    print_summary(&summary, elapsed, args.quiet);
+    let mut text = summary_text(&summary, elapsed, args.quiet);
     if !args.quiet && args.via.is_none() && args.esdb_url.is_none() && args.pg_url.is_none() {
         // Where a newcomer goes next: the service over this ledger, its clock
         // where the simulation stopped.
         let end = args.start + chrono::Duration::days(i64::from(args.days));
-        println!();
-        println!(
-            "serve it:  subledger serve --data-dir {} --clock simulated --now {}",
+        text.push_str(&format!(
+            "\nserve it:  subledger serve --data-dir {} --clock simulated --now {}\n\
+             replay it: subledger replay --data-dir {} --out report/\n",
             args.data_dir.display(),
-            end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        );
-        println!(
-            "replay it: subledger replay --data-dir {} --out report/",
+            end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             args.data_dir.display()
-        );
+        ));
+    }
+    // A reader that went away (`simulate … | head`) is not a failure: the ledger
+    // is written.
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(e).context("printing the summary");
+        }
     }
     if summary.failures > 0 {
         bail!(
@@ -270,28 +280,32 @@ async fn run_with(sink: &dyn CommandSink, config: &SimulationConfig, quiet: bool
     summary
 }
 
-fn print_summary(s: &Summary, elapsed: Duration, quiet: bool) {
+/// The summary as printed: `key value` lines when quiet, else tables.
+fn summary_text(s: &Summary, elapsed: Duration, quiet: bool) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     let accepted: u64 = s.accepted.values().sum();
     let refused: u64 = s.refused.values().sum();
     let rate = s.commands as f64 / elapsed.as_secs_f64().max(1e-9);
     if quiet {
-        println!("days {}", s.days);
-        println!("commands {}", s.commands);
-        println!("accepted {accepted}");
-        println!("refused {refused}");
-        println!("failures {}", s.failures);
-        println!("events_written {}", s.events_written);
-        println!("simulate_commands_per_s {rate:.0}");
-        println!("clock_advance_s {:.1}", s.clock_time.as_secs_f64());
+        let _ = writeln!(out, "days {}", s.days);
+        let _ = writeln!(out, "commands {}", s.commands);
+        let _ = writeln!(out, "accepted {accepted}");
+        let _ = writeln!(out, "refused {refused}");
+        let _ = writeln!(out, "failures {}", s.failures);
+        let _ = writeln!(out, "events_written {}", s.events_written);
+        let _ = writeln!(out, "simulate_commands_per_s {rate:.0}");
+        let _ = writeln!(out, "clock_advance_s {:.1}", s.clock_time.as_secs_f64());
         for (kind, n) in &s.accepted {
-            println!("accepted.{kind} {n}");
+            let _ = writeln!(out, "accepted.{kind} {n}");
         }
         for (code, n) in &s.refused {
-            println!("refused.{code} {n}");
+            let _ = writeln!(out, "refused.{code} {n}");
         }
-        return;
+        return out;
     }
-    println!(
+    let _ = writeln!(
+        out,
         "simulated {} days: {} commands ({accepted} accepted, {refused} refused, {} failed) in {:.1} s, {rate:.0} commands/s; {} events written",
         s.days,
         s.commands,
@@ -299,17 +313,18 @@ fn print_summary(s: &Summary, elapsed: Duration, quiet: bool) {
         elapsed.as_secs_f64(),
         s.events_written
     );
-    println!("simulate_commands_per_s {rate:.0}");
-    println!();
-    println!("{:<34} {:>10}", "accepted", "commands");
+    let _ = writeln!(out, "simulate_commands_per_s {rate:.0}");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{:<34} {:>10}", "accepted", "commands");
     for (kind, n) in &s.accepted {
-        println!("{kind:<34} {n:>10}");
+        let _ = writeln!(out, "{kind:<34} {n:>10}");
     }
-    println!();
-    println!("{:<34} {:>10}", "refused (code)", "commands");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{:<34} {:>10}", "refused (code)", "commands");
     for (code, n) in &s.refused {
-        println!("{code:<34} {n:>10}");
+        let _ = writeln!(out, "{code:<34} {n:>10}");
     }
+    out
 }
 
 /// Commands over HTTP, acting as each simulated partner or customer admin with

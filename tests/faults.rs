@@ -470,4 +470,17 @@ async fn a_read_only_data_directory_is_refused_before_anything_is_opened() {
     }
     // Nothing was written: the files are those the first server left.
     assert!(!mnt.0.join("new").exists());
+    // The auditors' check reads it as it is (a read-only snapshot or backup).
+    let verify = subledger()
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }

@@ -146,11 +146,14 @@ impl SealDb {
 
     /// Opens an existing seal database only to read it (beside a running server).
     pub fn open_read_only(path: &Path) -> Result<SealDb, SealDbError> {
-        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|source| SealDbError::Open {
-                path: path.to_owned(),
-                source,
-            })?;
+        let conn = subledger_store::sqlite::open_for_reading(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .map_err(|source| SealDbError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(SealDb {
             conn,

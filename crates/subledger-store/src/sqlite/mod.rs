@@ -79,6 +79,41 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Opens the SQLite database at `path` with `flags` (read-only ones) for reading.
+///
+/// A WAL database can only be read beside its `-shm` file, which SQLite creates when
+/// it is missing (a log whose server stopped cleanly has none). On a read-only
+/// filesystem, a backup or snapshot an auditor mounted, it cannot, and nobody can be
+/// writing the database there either: then it is opened immutable, read as it is.
+pub fn open_for_reading(path: &Path, flags: rusqlite::OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    match conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0)) {
+        Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::CannotOpen => {
+            drop(conn);
+            Connection::open_with_flags(
+                format!("file:{}?immutable=1", uri_path(path)),
+                flags | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+            )
+        }
+        _ => Ok(conn),
+    }
+}
+
+/// `path` as the path of a `file:` URI: every byte but the unreserved ones and `/`
+/// percent-encoded.
+fn uri_path(path: &Path) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 fn lock_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(".lock");

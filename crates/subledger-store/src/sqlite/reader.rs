@@ -61,7 +61,7 @@ impl ReadPool {
     }
 
     fn open(&self) -> Result<ReadConn, StoreError> {
-        let conn = Connection::open_with_flags(
+        let conn = super::open_for_reading(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;

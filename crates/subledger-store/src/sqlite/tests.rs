@@ -159,3 +159,23 @@ async fn a_scan_reads_what_read_all_reads_and_streams_created_after_the_scanner(
         Some("created-later")
     );
 }
+
+#[test]
+fn a_path_with_uri_characters_opens_as_an_immutable_uri() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("a dir %20 with ?#& in it");
+    std::fs::create_dir(&odd).unwrap();
+    let path = odd.join("x.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('here');")
+        .unwrap();
+    drop(conn);
+    let uri = format!("file:{}?immutable=1", super::uri_path(&path));
+    let read = rusqlite::Connection::open_with_flags(
+        uri,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+    )
+    .unwrap();
+    let v: String = read.query_row("SELECT v FROM t", [], |r| r.get(0)).unwrap();
+    assert_eq!(v, "here");
+}
