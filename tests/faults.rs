@@ -58,6 +58,23 @@ fn error_line(out: &Output) -> String {
     errors[0].to_owned()
 }
 
+/// `subledger verify` checks the log of `data` against its seal, and passes.
+#[cfg_attr(not(mount_tests), allow(dead_code))]
+fn assert_verifies(data: &Path) {
+    let verify = subledger()
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
 fn add_seats(sub: &str, seats: u32) -> Value {
     json!({"command_id": Uuid::new_v4(), "type": "AddSeats", "subscription_id": sub, "seats": seats})
 }
@@ -432,18 +449,7 @@ async fn a_full_disk_is_a_retryable_503_loses_nothing_acknowledged_and_heals_by_
     let server = Server::start(&data);
     assert_eq!(seats(&server, &sub).await, expected);
     drop(server);
-    let verify = subledger()
-        .arg("verify")
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert_verifies(&data);
 }
 
 #[tokio::test]
@@ -471,16 +477,5 @@ async fn a_read_only_data_directory_is_refused_before_anything_is_opened() {
     // Nothing was written: the files are those the first server left.
     assert!(!mnt.0.join("new").exists());
     // The auditors' check reads it as it is (a read-only snapshot or backup).
-    let verify = subledger()
-        .arg("verify")
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verify.stdout),
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert_verifies(&data);
 }
