@@ -180,16 +180,7 @@ async fn damaged_projections_are_refused_and_rebuilt_from_the_log_on_request() {
     );
     // The way out it offers: the damaged file is kept aside, the read models are
     // rebuilt from the log, and they read what they read before.
-    let server = Server::start_with(
-        &data,
-        &[
-            "--clock",
-            "simulated",
-            "--now",
-            START,
-            "--rebuild-projections",
-        ],
-    );
+    let server = Server::start_simulated_with(&data, &["--rebuild-projections"]);
     assert_eq!(seats(&server, &sub).await, 12);
     let kept: Vec<_> = std::fs::read_dir(&data)
         .unwrap()

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{START, Server};
+use common::Server;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -80,13 +80,9 @@ fn error_of(response: &str) -> Value {
 async fn idle_slow_and_oversized_clients_are_cut_while_a_normal_client_is_served() {
     const HEADER_TIMEOUT: Duration = Duration::from_secs(3);
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
+    let server = Server::start_simulated_with(
         dir.path(),
         &[
-            "--clock",
-            "simulated",
-            "--now",
-            START,
             "--header-timeout",
             "3s",
             "--body-timeout",
@@ -218,13 +214,9 @@ async fn idle_slow_and_oversized_clients_are_cut_while_a_normal_client_is_served
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_cap_wait_in_the_backlog_until_one_closes() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
+    let server = Server::start_simulated_with(
         dir.path(),
         &[
-            "--clock",
-            "simulated",
-            "--now",
-            START,
             "--max-connections",
             "8",
             // Longer than this test: only our own closing frees a connection.
@@ -299,19 +291,8 @@ async fn a_token_over_its_rate_limit_gets_429_and_is_served_again_after_retry_af
     let auth_path = dir.path().join("auth.json");
     std::fs::write(&auth_path, auth.to_string()).unwrap();
     let auth_arg = auth_path.to_str().unwrap().to_owned();
-    let server = Server::start_with(
-        dir.path(),
-        &[
-            "--clock",
-            "simulated",
-            "--now",
-            START,
-            "--auth",
-            &auth_arg,
-            "--rate-limit",
-            "30/min",
-        ],
-    );
+    let server =
+        Server::start_simulated_with(dir.path(), &["--auth", &auth_arg, "--rate-limit", "30/min"]);
     assert_eq!(server.token, TOKEN_1);
 
     // 30 a minute, in bursts of up to 30; one more comes back every 2 s.

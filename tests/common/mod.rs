@@ -27,6 +27,12 @@ impl Server {
         Self::start_with(data_dir, &["--clock", "simulated", "--now", START])
     }
 
+    /// [`Server::start`] with more flags after the simulated clock's.
+    pub fn start_simulated_with(data_dir: &Path, extra: &[&str]) -> Server {
+        let flags = [&["--clock", "simulated", "--now", START][..], extra].concat();
+        Self::start_with(data_dir, &flags)
+    }
+
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_subledger"))
             .arg("serve")
