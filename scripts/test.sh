@@ -52,6 +52,10 @@ step "rule coverage"
 scripts/rule-coverage.sh
 
 run_tests() {
+  # It runs in a `bash -c` of its own (beside PostgreSQL), which does not inherit
+  # `set -e`: without this a failed test run was followed by the doc tests, whose
+  # success was the exit status.
+  set -euo pipefail
   if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast
     # nextest does not run doc tests.

@@ -24,6 +24,19 @@ fn pg_url() -> String {
         .expect("SUBLEDGER_PG_URL is not set at run time: no PostgreSQL to test against")
 }
 
+/// The application name the nodes of the cluster on `schema` connect with, so that
+/// a test terminates its own nodes' connections and never another test's.
+fn application_name(schema: &str) -> String {
+    format!("subledger-{schema}")
+}
+
+/// The PostgreSQL URL for the nodes of the cluster on `schema`.
+fn node_url(schema: &str) -> String {
+    let url = pg_url();
+    let join = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{join}application_name={}", application_name(schema))
+}
+
 fn fresh_schema() -> String {
     format!("t_{}", Uuid::new_v4().simple())
 }
@@ -66,7 +79,7 @@ impl Cluster {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::copy(self.node_dir(0).join("auth.json"), dir.join("auth.json")).unwrap();
         }
-        let url = pg_url();
+        let url = node_url(&self.schema);
         let mut args: Vec<&str> = vec![
             "--store",
             "postgres",
@@ -280,7 +293,13 @@ async fn gen_5_one_command_sent_to_two_nodes_at_once_is_written_once_and_answere
     for round in 0..10 {
         let body = purchase(customer, "m365-e5", 2 + round);
         let (a, b) = tokio::join!(post(cluster.node(0), &body), post(cluster.node(1), &body));
-        assert_eq!((a.0, b.0), (200, 200), "round {round}");
+        assert_eq!(
+            (a.0, b.0),
+            (200, 200),
+            "round {round}: {} / {}",
+            String::from_utf8_lossy(&a.1),
+            String::from_utf8_lossy(&b.1)
+        );
         assert_eq!(a.1, b.1, "round {round}: the two nodes answered alike");
     }
     // A refused command (below one seat, SEAT-1/SEAT-2) repeated on the other node: the
@@ -487,7 +506,7 @@ async fn a_node_killed_and_postgres_backends_terminated_mid_burst_lose_nothing_a
 }
 
 /// `pg_terminate_backend` on every connection the test's nodes hold; how many.
-async fn terminate_backends(_schema: &str) -> u64 {
+async fn terminate_backends(schema: &str) -> u64 {
     let (client, connection) = tokio_postgres::connect(&pg_url(), tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -495,8 +514,8 @@ async fn terminate_backends(_schema: &str) -> u64 {
     let rows = client
         .query(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE application_name = 'subledger' AND pid <> pg_backend_pid()",
-            &[],
+             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+            &[&application_name(schema)],
         )
         .await
         .unwrap();
